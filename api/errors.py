@@ -1,0 +1,110 @@
+"""The one place errors become HTTP: every error is application/problem+json (RFC 9457).
+
+Body: `type`, `title`, `status`, `detail`, a stable snake_case `code`, and for
+validation failures an `errors` list of `{field, code, message}`.
+"""
+
+import structlog
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from guardians.errors import ConflictError, DomainError, ForbiddenError, NotFoundError, PaymentRefusedError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://tuckbox.dev/problems/"
+
+log = structlog.get_logger("api.errors")
+
+# Domain error kinds to HTTP statuses. Anything else that is a DomainError is 422.
+DOMAIN_STATUS = (
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
+    (ConflictError, status.HTTP_409_CONFLICT),
+    (ForbiddenError, status.HTTP_403_FORBIDDEN),
+    (PaymentRefusedError, status.HTTP_402_PAYMENT_REQUIRED),
+)
+
+# DRF's own codes are kept, except where a plainer name serves clients better.
+RENAMED_DRF_CODES = {"parse_error": "malformed_request", "invalid": "validation_error"}
+
+
+def problem_response(*, status_code: int, code: str, title: str, detail: str, headers=None, **extra) -> Response:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    response = Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    return response
+
+
+def domain_error_response(error: DomainError) -> Response:
+    status_code = next((code for kind, code in DOMAIN_STATUS if isinstance(error, kind)), 422)
+    return problem_response(
+        status_code=status_code,
+        code=error.code,
+        title=_title_for(error.code),
+        detail=error.message,
+        **({"details": error.details} if error.details else {}),
+    )
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return domain_error_response(exc)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            status_code=413, code="payload_too_large", title="Payload too large", detail="The request body is too large."
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        return problem_response(
+            status_code=400,
+            code="validation_error",
+            title="Validation error",
+            detail="The request has invalid fields.",
+            errors=list(_flatten_validation(exc.detail)),
+        )
+    if isinstance(exc, exceptions.APIException):
+        raw_code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+        code = RENAMED_DRF_CODES.get(raw_code, raw_code)
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait) + 1)
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return problem_response(
+            status_code=exc.status_code, code=code, title=_title_for(code), detail=detail, headers=headers
+        )
+    return None  # Unexpected: let Django's 500 handling (and our middleware's problem body) take it.
+
+
+def _flatten_validation(detail, prefix=""):
+    """Turn DRF's nested error dict into a flat list of {field, code, message}."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            field = key if not prefix else f"{prefix}.{key}"
+            if key == "non_field_errors":
+                field = prefix or None
+            yield from _flatten_validation(value, field)
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                yield from _flatten_validation(value, f"{prefix}[{index}]" if prefix else str(index))
+            else:
+                yield from _flatten_validation(value, prefix)
+    else:
+        yield {"field": prefix or None, "code": getattr(detail, "code", "invalid"), "message": str(detail)}
+
+
+def _title_for(code: str) -> str:
+    return code.replace("_", " ").capitalize()

@@ -1,0 +1,182 @@
+"""`Idempotency-Key` for POSTs that create or move things (Stripe's semantics, IETF draft).
+
+- The key is scoped to the caller (a user or a terminal).
+- The first response the handler produces is stored and replayed byte for byte.
+- The same key with a different body answers 422 `idempotency_key_reused`.
+- A retry while the first request still runs answers 409 `idempotency_request_in_progress`.
+- A 5xx is not stored: the key is released so the client can retry.
+- Keys live IDEMPOTENCY_KEY_TTL (24 h by default); a periodic task purges them.
+
+The claim is its own committed INSERT, outside the service's transaction, so
+that exactly one request can hold a key however many arrive at once.
+"""
+
+import functools
+import hashlib
+import json
+import re
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+
+from api.errors import problem_response
+from api.models import IdempotencyRecord
+from guardians import clock
+
+HEADER = "Idempotency-Key"
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Headers worth replaying along with the body.
+_REPLAYED_HEADERS = ("Location",)
+
+
+def caller_scope(request) -> str | None:
+    terminal = getattr(request, "auth_terminal", None)
+    if terminal is not None:
+        return f"terminal:{terminal.pk}"
+    if request.user is not None and getattr(request.user, "is_authenticated", False):
+        return f"user:{request.user.pk}"
+    return None
+
+
+def request_fingerprint(request) -> str:
+    raw = request.body or b""
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = raw
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def idempotent(*, required: bool):
+    """Decorate an APIView handler (post) to honour the Idempotency-Key header."""
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapper(view, request, *args, **kwargs):
+            key = request.headers.get(HEADER)
+            if key is None:
+                if required:
+                    return problem_response(
+                        status_code=400,
+                        code="idempotency_key_required",
+                        title="Idempotency key required",
+                        detail=f"This endpoint moves money: send an {HEADER} header (a UUID is ideal).",
+                    )
+                return handler(view, request, *args, **kwargs)
+            if not _VALID_KEY.match(key):
+                return problem_response(
+                    status_code=400,
+                    code="idempotency_key_invalid",
+                    title="Idempotency key invalid",
+                    detail=f"{HEADER} must be 1 to 255 visible ASCII characters.",
+                )
+            caller = caller_scope(request)
+            if caller is None:  # anonymous endpoints cannot scope a key
+                return handler(view, request, *args, **kwargs)
+
+            record, outcome = _claim(caller=caller, key=key, request=request)
+            if outcome is not None:
+                return outcome
+
+            try:
+                try:
+                    response = handler(view, request, *args, **kwargs)
+                except Exception as exc:  # domain and API errors are rendered, then stored like any answer
+                    response = view.handle_exception(exc)
+            except BaseException:
+                _release(record)  # a crash is no answer: let the client retry
+                raise
+            response = view.finalize_response(request, response, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            _store(record, response)
+            return response
+
+        wrapper.idempotency = "required" if required else "optional"
+        return wrapper
+
+    return decorate
+
+
+def _claim(*, caller: str, key: str, request):
+    """Return (record, None) when this request owns the key, or (None, response) otherwise."""
+    fingerprint = request_fingerprint(request)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                caller=caller,
+                key=key,
+                request_fingerprint=fingerprint,
+                method=request.method,
+                path=request.path[:300],
+                locked_at=now,
+                expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
+            )
+        return record, None
+    except IntegrityError:
+        pass
+
+    existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+    if existing is None:  # purged between our INSERT and SELECT: vanishingly rare, ask for a retry
+        return None, _in_progress()
+    if existing.request_fingerprint != fingerprint:
+        return None, problem_response(
+            status_code=422,
+            code="idempotency_key_reused",
+            title="Idempotency key reused",
+            detail="This Idempotency-Key was already used with a different request.",
+        )
+    if existing.status_code is not None:
+        return None, _replay(existing)
+    if existing.locked_at <= now - settings.IDEMPOTENCY_LEASE:
+        # The first request died without an answer; take its place if nobody beat us to it.
+        taken = IdempotencyRecord.objects.filter(
+            pk=existing.pk, status_code__isnull=True, locked_at=existing.locked_at
+        ).update(locked_at=now)
+        if taken == 1:
+            existing.locked_at = now
+            return existing, None
+    return None, _in_progress()
+
+
+def _store(record: IdempotencyRecord, response) -> None:
+    if response.status_code >= 500:
+        _release(record)
+        return
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        status_code=response.status_code,
+        response_body=bytes(response.content),
+        response_content_type=response.get("Content-Type", ""),
+        response_headers={name: response[name] for name in _REPLAYED_HEADERS if response.has_header(name)},
+    )
+
+
+def _release(record: IdempotencyRecord) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+
+
+def _replay(record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.response_body or b""), status=record.status_code, content_type=record.response_content_type
+    )
+    for name, value in record.response_headers.items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _in_progress():
+    return problem_response(
+        status_code=409,
+        code="idempotency_request_in_progress",
+        title="Request in progress",
+        detail="A request with this Idempotency-Key is still being processed; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(expires_at__lte=now or clock.now()).delete()
+    return deleted

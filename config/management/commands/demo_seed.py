@@ -1,0 +1,121 @@
+"""Load the demo data for `make run`. Safe to run again: nothing is duplicated."""
+
+from datetime import date, time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from guardians.models import (
+    ClosureDay,
+    Guardian,
+    GuardianLink,
+    ProgramAdministrator,
+    School,
+    StaffMember,
+    Student,
+    Term,
+    User,
+)
+from wallet.models import Merchant, Terminal
+from wallet.terminal_keys import parse_prefix, terminal_create
+
+DEMO_PASSWORD = "tuckbox-demo-2026"
+# A fixed key so the printed key stays valid across runs of the demo. Never used outside it.
+DEMO_TERMINAL_KEY = "tbx_term_demo0001_D3moCanteenCounterKeyN0tForProduction"
+
+SCHOOLS = [
+    dict(code="harbourside", name="Harbourside Public School", time_zone="Australia/Sydney", canteen_cutoff=time(8, 30), postcode="2000"),
+    dict(code="banksia", name="Banksia Primary School", time_zone="Australia/Perth", canteen_cutoff=time(8, 15), postcode="6000"),
+]
+TERMS_2026 = [("Term 1", date(2026, 2, 2), date(2026, 4, 2)), ("Term 2", date(2026, 4, 20), date(2026, 6, 26)),
+              ("Term 3", date(2026, 7, 13), date(2026, 9, 18)), ("Term 4", date(2026, 10, 6), date(2026, 12, 18))]
+TERMS_2027 = [("Term 1 2027", date(2027, 2, 1), date(2027, 4, 1)), ("Term 2 2027", date(2027, 4, 19), date(2027, 6, 25))]
+STAFF = [
+    ("harbourside", "admin@harbourside.example", "Hana", "Admin", ["admin"]),
+    ("harbourside", "canteen@harbourside.example", "Cam", "Cook", ["canteen"]),
+    ("harbourside", "teacher@harbourside.example", "Tess", "Teacher", ["teacher"]),
+    ("harbourside", "finance@harbourside.example", "Finn", "Ledger", ["finance"]),
+    ("banksia", "admin@banksia.example", "Bea", "Admin", ["admin", "teacher"]),
+    ("banksia", "canteen@banksia.example", "Col", "Canteen", ["canteen"]),
+]
+GUARDIANS = [
+    ("olivia.parent@example.com", "Olivia", "Nguyen", "2000"),
+    ("sam.parent@example.com", "Sam", "Nguyen", "2000"),
+    ("priya.parent@example.com", "Priya", "Shah", "6000"),
+]
+STUDENTS = [
+    # school, number, first, last, dob, year, class, guardians (emails)
+    ("harbourside", "HPS-0001", "Mia", "Nguyen", date(2016, 4, 2), 4, "4B", ["olivia.parent@example.com", "sam.parent@example.com"]),
+    ("harbourside", "HPS-0002", "Leo", "Nguyen", date(2019, 9, 14), 1, "1A", ["olivia.parent@example.com"]),
+    ("harbourside", "HPS-0003", "Ava", "Nguyen", date(2014, 1, 20), 6, "6C", ["sam.parent@example.com"]),
+    ("banksia", "BPS-0001", "Arjun", "Shah", date(2017, 6, 8), 3, "3R", ["priya.parent@example.com"]),
+    ("banksia", "BPS-0002", "Isla", "Shah", date(2020, 11, 30), 0, "KJ", ["priya.parent@example.com"]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo schools, people, merchant and terminal."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Allow on a non-SQLite database.")
+        parser.add_argument("--quiet", action="store_true")
+
+    def handle(self, *args, force=False, quiet=False, **options):
+        if not settings.DATABASE_IS_SQLITE and not force:
+            raise CommandError("demo_seed writes known passwords; run it on PostgreSQL only with --force.")
+        with transaction.atomic():
+            schools = {spec["code"]: self._school(spec) for spec in SCHOOLS}
+            for school_code, email, first, last, roles in STAFF:
+                user = self._user(email, first, last)
+                StaffMember.objects.update_or_create(user=user, defaults={"school": schools[school_code], "roles": roles})
+            guardians = {}
+            for email, first, last, postcode in GUARDIANS:
+                user = self._user(email, first, last)
+                guardians[email], _ = Guardian.objects.get_or_create(user=user, defaults={"postcode": postcode})
+            for school_code, number, first, last, dob, year, roll, guardian_emails in STUDENTS:
+                student, _ = Student.objects.get_or_create(
+                    school=schools[school_code],
+                    student_number=number,
+                    defaults=dict(first_name=first, last_name=last, date_of_birth=dob, year_level=year, roll_class=roll),
+                )
+                for email in guardian_emails:
+                    if not GuardianLink.objects.filter(guardian=guardians[email], student=student, revoked_at__isnull=True).exists():
+                        GuardianLink.objects.create(guardian=guardians[email], student=student, origin=GuardianLink.Origin.STAFF)
+            admin_user = self._user("programs@nsw.example", "Pat", "Programs")
+            ProgramAdministrator.objects.get_or_create(user=admin_user)
+            superuser = self._user("root@tuckbox.example", "Root", "Admin")
+            if not superuser.is_superuser:
+                superuser.is_staff = superuser.is_superuser = True
+                superuser.save(update_fields=["is_staff", "is_superuser"])
+            merchant, _ = Merchant.objects.get_or_create(
+                name="Harbourside Canteen",
+                defaults=dict(school=schools["harbourside"], abn="51824753556", categories=["canteen"], contact_email="canteen@harbourside.example"),
+            )
+            if not Terminal.objects.filter(key_prefix=parse_prefix(DEMO_TERMINAL_KEY)).exists():
+                terminal_create(merchant=merchant, label="Canteen counter 1", raw_key=DEMO_TERMINAL_KEY)
+        if not quiet:
+            self._print_logins()
+
+    def _school(self, spec) -> School:
+        school, _ = School.objects.update_or_create(code=spec["code"], defaults=spec)
+        for name, start, end in TERMS_2026 + TERMS_2027:
+            Term.objects.get_or_create(school=school, name=name, defaults=dict(starts_on=start, ends_on=end))
+        ClosureDay.objects.get_or_create(school=school, date=date(2026, 12, 1), defaults=dict(reason="Staff development day"))
+        return school
+
+    def _user(self, email, first, last) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=DEMO_PASSWORD, first_name=first, last_name=last)
+        return user
+
+    def _print_logins(self):
+        out = self.stdout.write
+        out("")
+        out(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        out("  guardians:  olivia.parent@example.com (Mia, Leo)  sam.parent@example.com (Mia, Ava)  priya.parent@example.com (Arjun, Isla)")
+        out("  staff:      admin@ / canteen@ / teacher@ / finance@harbourside.example   admin@ / canteen@banksia.example")
+        out("  programs:   programs@nsw.example      Django admin: root@tuckbox.example at /admin/")
+        out(f"  terminal:   X-Terminal-Key: {DEMO_TERMINAL_KEY}")
+        out("")

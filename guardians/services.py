@@ -1,0 +1,136 @@
+"""Writes for people and links. Functions are `<entity>_<verb>` with keyword-only arguments."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from guardians import clock
+from guardians.errors import AlreadyLinked, LinkCodeExpired, LinkCodeInvalid, LinkCodeUsed, PermissionMissing
+from guardians.models import Guardian, GuardianLink, LinkCode, Relationship, Student, User
+
+# Crockford base32 without I, L, O, U: nothing a parent can misread on a note home.
+LINK_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LINK_CODE_LENGTH = 12  # 60 bits; guesses are throttled and codes expire.
+
+
+def normalise_link_code(raw: str) -> str:
+    cleaned = raw.upper().replace("-", "").replace(" ", "")
+    return cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+
+
+def _hash_link_code(raw: str) -> str:
+    return hashlib.sha256(normalise_link_code(raw).encode()).hexdigest()
+
+
+def _new_link_code() -> str:
+    body = "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+    return "-".join(body[i : i + 4] for i in range(0, LINK_CODE_LENGTH, 4))
+
+
+def guardian_register(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> Guardian:
+    """Create a user with a guardian profile. The caller has validated the password."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
+        )
+        return Guardian.objects.create(user=user)
+
+
+def link_code_issue(*, student: Student, issued_by: User) -> tuple[LinkCode, str]:
+    """School staff issue a code for a student; earlier unused school codes stop working."""
+    raw = _new_link_code()
+    now = clock.now()
+    with transaction.atomic():
+        LinkCode.objects.filter(
+            student=student, kind=LinkCode.Kind.SCHOOL, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        code = LinkCode.objects.create(
+            student=student,
+            kind=LinkCode.Kind.SCHOOL,
+            code_hash=_hash_link_code(raw),
+            issued_by=issued_by,
+            expires_at=now + settings.LINK_CODE_TTL,
+        )
+    return code, raw
+
+
+def guardian_invite_issue(
+    *, inviter_link: GuardianLink, grants_money: bool, grants_consent: bool
+) -> tuple[LinkCode, str]:
+    """A linked guardian invites another guardian; the invitee gets no more than the inviter has."""
+    if not inviter_link.is_active:
+        raise PermissionMissing("Your link to this student has been revoked.")
+    if (grants_money and not inviter_link.can_manage_money) or (grants_consent and not inviter_link.can_give_consent):
+        raise PermissionMissing("You cannot grant a permission that you do not hold.")
+    raw = _new_link_code()
+    now = clock.now()
+    code = LinkCode.objects.create(
+        student=inviter_link.student,
+        kind=LinkCode.Kind.INVITE,
+        code_hash=_hash_link_code(raw),
+        issued_by=inviter_link.guardian.user,
+        grants_money=grants_money,
+        grants_consent=grants_consent,
+        expires_at=now + settings.GUARDIAN_INVITE_TTL,
+    )
+    return code, raw
+
+
+def link_code_redeem(*, guardian: Guardian, school_code: str, code: str, relationship: str) -> GuardianLink:
+    """Claim a link with a code. The code must belong to a student of `school_code`.
+
+    Single use is enforced by a guarded UPDATE, so two guardians racing for one code
+    cannot both win.
+    """
+    code_hash = _hash_link_code(code)
+    link_code = (
+        LinkCode.objects.select_related("student__school").filter(code_hash=code_hash).first()
+    )
+    # A code from another school looks exactly like a wrong code: nothing to probe.
+    if link_code is None or link_code.student.school.code != school_code.lower() or link_code.revoked_at:
+        raise LinkCodeInvalid()
+    now = clock.now()
+    if link_code.used_at is not None:
+        raise LinkCodeUsed()
+    if link_code.expires_at <= now:
+        raise LinkCodeExpired()
+    if relationship not in Relationship.values:
+        raise LinkCodeInvalid("Unknown relationship.", code="invalid_relationship")
+    try:
+        with transaction.atomic():
+            claimed = LinkCode.objects.filter(pk=link_code.pk, used_at__isnull=True).update(used_at=now, used_by=guardian)
+            if claimed != 1:
+                raise LinkCodeUsed()
+            return GuardianLink.objects.create(
+                guardian=guardian,
+                student=link_code.student,
+                relationship=relationship,
+                can_manage_money=link_code.grants_money,
+                can_give_consent=link_code.grants_consent,
+                origin=GuardianLink.Origin.SCHOOL_CODE
+                if link_code.kind == LinkCode.Kind.SCHOOL
+                else GuardianLink.Origin.INVITE,
+            )
+    except IntegrityError:
+        raise AlreadyLinked() from None
+
+
+def guardian_link_revoke(*, link: GuardianLink, revoked_by: User) -> GuardianLink:
+    GuardianLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=clock.now(), revoked_by=revoked_by)
+    link.refresh_from_db()
+    return link
+
+
+def user_profile_update(*, user: User, **fields) -> User:
+    """Update a user's own details; postcode and notification choices live on the guardian profile."""
+    user_fields = {k: fields.pop(k) for k in ("first_name", "last_name", "phone") if k in fields}
+    with transaction.atomic():
+        for name, value in user_fields.items():
+            setattr(user, name, value)
+        if user_fields:
+            user.save(update_fields=list(user_fields))
+        if fields:
+            Guardian.objects.filter(user=user).update(**fields)
+    return user

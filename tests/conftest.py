@@ -1,0 +1,59 @@
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from api.auth import tokens_for_new_session
+from tests.factories import TEST_PASSWORD  # noqa: F401 - re-exported for tests
+from wallet.terminal_keys import terminal_create
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests prove locking and triggers; on SQLite they would prove nothing."""
+    if not django_settings.DATABASE_IS_SQLITE:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from django.core.cache import cache
+
+    cache.clear()  # throttles count in the cache
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """An APIClient signed in as `user` through a real session and access token."""
+
+    def make(user):
+        client = APIClient()
+        tokens = tokens_for_new_session(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        client.tokens = tokens
+        return client
+
+    return make
+
+
+@pytest.fixture
+def terminal_client():
+    """An APIClient authenticated as a new terminal of `merchant`."""
+
+    def make(merchant, label="Counter"):
+        terminal, raw_key = terminal_create(merchant=merchant, label=label)
+        client = APIClient()
+        client.credentials(HTTP_X_TERMINAL_KEY=raw_key)
+        client.terminal = terminal
+        client.raw_key = raw_key
+        return client
+
+    return make

@@ -1,0 +1,65 @@
+"""Merchants and their terminals. (The ledger joins this module with the wallet issue.)"""
+
+from django.db import models
+from django.db.models import Q
+
+from guardians import clock
+from guardians.models import School
+
+
+class MerchantCategory(models.TextChoices):
+    CANTEEN = "canteen"
+    UNIFORM_SHOP = "uniform_shop"
+    SPORT = "sport"
+    CREATIVE = "creative"
+    MUSIC = "music"
+    DINING = "dining"
+    ENTERTAINMENT = "entertainment"
+    OTHER = "other"
+
+
+class Merchant(models.Model):
+    """Anyone paid through Tuckbox: a school canteen, a sports club, a music teacher, a café."""
+
+    name = models.CharField(max_length=200)
+    abn = models.CharField(max_length=11, blank=True, help_text="Australian Business Number, 11 digits.")
+    categories = models.JSONField(default=list)
+    # A school's own canteen or uniform shop; null for outside providers.
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="merchants")
+    contact_email = models.EmailField(blank=True)
+    payout_account_name = models.CharField(max_length=120, blank=True)
+    payout_bsb = models.CharField(max_length=6, blank=True)
+    payout_account_number = models.CharField(max_length=9, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self):
+        return self.name
+
+
+class Terminal(models.Model):
+    """A point of sale that authenticates with an API key scoped to one merchant.
+
+    The key is `tbx_term_<prefix>_<secret>`; we keep the prefix (to find the row)
+    and a SHA-256 of the whole key. The secret has 256 random bits, so a fast hash
+    is enough: there is nothing to brute-force.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="terminals")
+    label = models.CharField(max_length=80)
+    key_prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=clock.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["merchant_id", "id"]
+        indexes = [models.Index(fields=["merchant"], condition=Q(revoked_at__isnull=True), name="terminal_active_idx")]
+
+    def __str__(self):
+        return f"{self.merchant.name} / {self.label}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
