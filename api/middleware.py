@@ -42,13 +42,14 @@ class RequestIdMiddleware:
         response = self._too_large(request) or self.get_response(request)
 
         response[REQUEST_ID_HEADER] = request_id
-        log.info(
+        if settings.ACCESS_LOG:
+            log.info(
             "request",
-            method=request.method,
-            path=request.path,
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
         return response
 
     def process_exception(self, request, exception):

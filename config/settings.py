@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "api.middleware.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -222,7 +223,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+# WhiteNoise serves the admin and the offline API docs (Swagger UI, Redoc) from
+# the installed apps themselves, so no collectstatic step is needed to start.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -232,5 +237,7 @@ if not DEBUG and not DATABASE_IS_SQLITE:
 from config.logging import build_logging  # noqa: E402
 
 LOGGING = build_logging(json=env.bool("LOG_JSON", default=True), level=env.str("LOG_LEVEL", default="INFO"))
+# The server's per-request access line; off in the test suite, where it is noise.
+ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 
 from config.celery_schedule import CELERY_BEAT_SCHEDULE  # noqa: E402,F401

@@ -24,6 +24,10 @@ class GuardianRegisterInput(serializers.Serializer):
 
 
 class SchoolOutput(serializers.ModelSerializer):
+    # Declared, not derived: a derived field's range depends on the database backend,
+    # and the committed schema must not.
+    week_starts_on = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday")
+
     class Meta:
         model = School
         fields = ["id", "name", "code", "time_zone", "canteen_cutoff", "week_starts_on", "postcode"]
@@ -31,6 +35,7 @@ class SchoolOutput(serializers.ModelSerializer):
 
 class StudentOutput(serializers.ModelSerializer):
     school = SchoolOutput()
+    year_level = serializers.IntegerField(min_value=0, max_value=12, help_text="0 = Kindergarten")
 
     class Meta:
         model = Student

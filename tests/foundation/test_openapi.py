@@ -1,0 +1,81 @@
+"""The committed OpenAPI document is the contract third-party clients are generated from."""
+
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from openapi_spec_validator import validate
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+pytestmark = pytest.mark.sqlite_lane
+
+
+@pytest.fixture(scope="module")
+def fresh_schema_text():
+    out = io.StringIO()
+    call_command("spectacular", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return yaml.safe_load(COMMITTED.read_text())
+
+
+def test_committed_schema_is_current(fresh_schema_text):
+    assert COMMITTED.read_text() == fresh_schema_text, "openapi/openapi.yaml is stale: run `make openapi` and commit it"
+
+
+def test_schema_is_valid_openapi(schema):
+    validate(schema)
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_is_fully_described(schema):
+    problems = []
+    for name, operation in _operations(schema):
+        if not operation.get("operationId"):
+            problems.append(f"{name}: no operationId")
+        if not operation.get("tags"):
+            problems.append(f"{name}: no tags")
+        if not operation.get("summary"):
+            problems.append(f"{name}: no summary")
+        responses = operation.get("responses", {})
+        if not any(code.startswith("2") for code in responses):
+            problems.append(f"{name}: no success response")
+        if not any(int(code) >= 400 for code in responses):
+            problems.append(f"{name}: no error response")
+        for code, response in responses.items():
+            if int(code) >= 400 and "application/problem+json" not in response.get("content", {}):
+                problems.append(f"{name}: {code} is not problem+json")
+        has_example = any(
+            "examples" in content or "example" in content
+            for part in [operation.get("requestBody", {}), *responses.values()]
+            for content in part.get("content", {}).values()
+        )
+        if not has_example and responses.get("204") is None:
+            problems.append(f"{name}: no example")
+    assert not problems, "\n".join(problems)
+
+
+def test_operation_ids_are_unique(schema):
+    ids = [operation["operationId"] for _, operation in _operations(schema)]
+    assert len(ids) == len(set(ids))
+
+
+def test_secured_operations_declare_a_scheme(schema):
+    schemes = set(schema["components"]["securitySchemes"])
+    assert {"bearerAuth", "terminalKey"} <= schemes
+    for name, operation in _operations(schema):
+        for requirement in operation.get("security", []):
+            assert set(requirement) <= schemes | set(), name
