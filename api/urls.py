@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from api.views import auth, guardians
 
@@ -18,4 +18,8 @@ urlpatterns = [
     path("links", guardians.LinkListView.as_view(), name="link-list"),
     path("links/<int:link_id>", guardians.LinkDetailView.as_view(), name="link-detail"),
     path("terminal", guardians.TerminalMeView.as_view(), name="terminal-me"),
+    # One route module per domain, so each stays short and owned by one part of the API.
+    path("", include("api.routes.cards")),
+    path("", include("api.routes.payments")),
+    path("", include("api.routes.statements")),
 ]

@@ -196,6 +196,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+PUSH_BACKEND = env.str("PUSH_BACKEND", default="guardians.notifications.LoggingPushBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tuckbox.local>")
 
 # --- Payments ---------------------------------------------------------------
@@ -206,6 +207,17 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_embedded_default_secret")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+
+# --- Wallet -----------------------------------------------------------------
+# Key of the HMAC under which card identifiers are stored; rotate with a re-hash.
+CARD_IDENTIFIER_KEY = env.str("CARD_IDENTIFIER_KEY", default=SECRET_KEY + ":card-identifiers")
+TOPUP_MIN_CENTS = env.int("TOPUP_MIN_CENTS", default=500)
+TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=50_000)
+# Card-payment fee shown before paying: fixed cents plus basis points of the amount.
+TOPUP_FEE_FIXED_CENTS = env.int("TOPUP_FEE_FIXED_CENTS", default=0)
+TOPUP_FEE_BASIS_POINTS = env.int("TOPUP_FEE_BASIS_POINTS", default=0)
+CARD_CHARGE_MAX_CENTS = env.int("CARD_CHARGE_MAX_CENTS", default=20_000)
+CARD_REFUND_WINDOW = timedelta(days=env.int("CARD_REFUND_WINDOW_DAYS", default=30))
 
 # --- Idempotency ------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))

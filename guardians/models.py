@@ -264,3 +264,30 @@ class AuthSession(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "revoked_at"])]
+
+
+class Notification(models.Model):
+    """One message to one user: shown in the in-app feed, and emailed or pushed per their choices.
+
+    Delivery happens in a Celery task after commit; `emailed_at`/`pushed_at`
+    make each channel at-most-once even if the task runs twice.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # Set when the same logical notice must not be sent twice (e.g. "low balance, student 7, 2026-11-28").
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"], name="notification_feed_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], condition=Q(dedupe_key__isnull=False), name="notification_dedupe")
+        ]

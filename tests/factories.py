@@ -1,12 +1,15 @@
 """factory-boy factories for every model the tests build."""
 
+import uuid
 from datetime import date, time
 
 import factory
 from factory.django import DjangoModelFactory
 
 from guardians.models import Guardian, GuardianLink, ProgramAdministrator, School, StaffMember, Student, User
-from wallet.models import Merchant
+from wallet import accounts, ledger
+from wallet.cards import card_identifier_hash
+from wallet.models import Merchant, StudentCard
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -89,3 +92,45 @@ class MerchantFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Merchant {n}")
     abn = "51824753556"
     categories = ["canteen"]
+
+
+# --- Wallet -------------------------------------------------------------------
+
+
+class StudentCardFactory(DjangoModelFactory):
+    """Pass `identifier="..."` to know the card number a terminal presents."""
+
+    class Meta:
+        model = StudentCard
+        exclude = ["identifier"]
+
+    student = factory.SubFactory(StudentFactory)
+    identifier = factory.Sequence(lambda n: f"CARD{n:08d}")
+    identifier_hash = factory.LazyAttribute(lambda o: card_identifier_hash(o.identifier))
+    identifier_last4 = factory.LazyAttribute(lambda o: o.identifier[-4:])
+
+
+def give_wallet_money(guardian, amount: int):
+    """Credit a guardian's wallet as a settled card top-up would (processor clearing -> wallet)."""
+    wallet = accounts.guardian_wallet(guardian)
+    ledger.transfer(
+        kind="test_topup",
+        reference=f"test_topup:{uuid.uuid4().hex}",
+        legs=[ledger.Leg(accounts.processor_clearing().pk, -amount), ledger.Leg(wallet.pk, amount)],
+        actor="test",
+    )
+    wallet.refresh_from_db()
+    return wallet
+
+
+def give_card_money(student, amount: int):
+    """Put money on a student's card balance, as a guardian's transfer would."""
+    card_account = accounts.student_card_account(student)
+    ledger.transfer(
+        kind="test_card_fund",
+        reference=f"test_card_fund:{uuid.uuid4().hex}",
+        legs=[ledger.Leg(accounts.processor_clearing().pk, -amount), ledger.Leg(card_account.pk, amount)],
+        actor="test",
+    )
+    card_account.refresh_from_db()
+    return card_account

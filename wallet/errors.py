@@ -1,6 +1,6 @@
-"""Wallet domain errors."""
+"""Wallet domain errors. Card declines share PaymentRefusedError so the API answers 402."""
 
-from guardians.errors import DomainError, NotFoundError
+from guardians.errors import ConflictError, DomainError, NotFoundError, PaymentRefusedError
 
 
 class TerminalNotFound(NotFoundError):
@@ -11,3 +11,68 @@ class TerminalNotFound(NotFoundError):
 class InvalidAbn(DomainError):
     code = "invalid_abn"
     default_message = "That is not a valid Australian Business Number."
+
+
+class InsufficientFunds(PaymentRefusedError):
+    code = "insufficient_funds"
+    default_message = "There is not enough money available."
+
+
+class DailyCapExceeded(PaymentRefusedError):
+    code = "daily_cap_exceeded"
+    default_message = "This would go over the daily spending cap."
+
+
+class WeeklyCapExceeded(PaymentRefusedError):
+    code = "weekly_cap_exceeded"
+    default_message = "This would go over the weekly spending cap."
+
+
+class CardFrozen(PaymentRefusedError):
+    code = "card_frozen"
+    default_message = "This card is frozen, lost or replaced."
+
+
+class CategoryBanned(PaymentRefusedError):
+    code = "category_banned"
+    default_message = "A guardian has banned this kind of purchase."
+
+
+class UnknownCard(PaymentRefusedError):
+    code = "unknown_card"
+    default_message = "This card is not known."
+
+
+class CardNotFound(NotFoundError):
+    code = "card_not_found"
+    default_message = "No such card."
+
+
+class CardStateInvalid(ConflictError):
+    code = "card_state_invalid"
+    default_message = "The card cannot make that change from its current state."
+
+
+class ChargeNotFound(NotFoundError):
+    code = "charge_not_found"
+    default_message = "No such charge for this merchant."
+
+
+class RefundWindowClosed(DomainError):
+    code = "refund_window_closed"
+    default_message = "The refund window for this charge has closed."
+
+
+class RefundExceedsCharge(DomainError):
+    code = "refund_exceeds_charge"
+    default_message = "The refund is larger than what is left of the charge."
+
+
+class AmountOutOfRange(DomainError):
+    code = "amount_out_of_range"
+    default_message = "The amount is outside the allowed range."
+
+
+class CardIdentifierTaken(ConflictError):
+    code = "card_identifier_taken"
+    default_message = "A card with this identifier already exists."

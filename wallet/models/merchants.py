@@ -1,4 +1,4 @@
-"""Merchants and their terminals. (The ledger joins this module with the wallet issue.)"""
+"""Merchants and their terminals."""
 
 from django.db import models
 from django.db.models import Q

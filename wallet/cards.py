@@ -1,0 +1,341 @@
+"""Student cards: issue, freeze, replace; guardian funding and caps; terminal charges and refunds.
+
+Every write that can race with a charge takes the student's card-account lock
+first, so status changes, cap changes and charges are serialised per student.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from guardians import clock, school_time
+from guardians.errors import PermissionMissing
+from guardians.models import GuardianLink, Student, User
+from wallet import accounts, ledger
+from wallet.errors import (
+    AmountOutOfRange,
+    CardFrozen,
+    CardIdentifierTaken,
+    CardStateInvalid,
+    CategoryBanned,
+    ChargeNotFound,
+    DailyCapExceeded,
+    RefundExceedsCharge,
+    RefundWindowClosed,
+    UnknownCard,
+    WeeklyCapExceeded,
+)
+from wallet.models import (
+    Account,
+    CardCharge,
+    CardChargeRefund,
+    CardStatus,
+    MerchantCategory,
+    SpendingControls,
+    StudentCard,
+    Terminal,
+)
+from wallet.notifications import notify_low_balance_if_crossed
+
+# --- Identifiers ------------------------------------------------------------
+
+
+def normalise_card_identifier(raw: str) -> str:
+    return "".join(raw.split()).upper()
+
+
+def card_identifier_hash(raw: str) -> str:
+    key = settings.CARD_IDENTIFIER_KEY.encode()
+    return hmac.new(key, normalise_card_identifier(raw).encode(), hashlib.sha256).hexdigest()
+
+
+def card_for_identifier(raw: str) -> StudentCard | None:
+    return StudentCard.objects.select_related("student__school").filter(identifier_hash=card_identifier_hash(raw)).first()
+
+
+# --- Issue and status -------------------------------------------------------
+
+
+def card_issue(*, student: Student, identifier: str, issued_by: User | None) -> StudentCard:
+    """Register a physical card for a student. An earlier live card is marked replaced; the balance stays."""
+    account = accounts.student_card_account(student)
+    normalised = normalise_card_identifier(identifier)
+    try:
+        with transaction.atomic(durable=True):
+            ledger.lock_accounts([account.pk])
+            previous = StudentCard.objects.filter(student=student, status__in=[CardStatus.ACTIVE, CardStatus.FROZEN]).first()
+            if previous is not None:
+                _set_status(previous, CardStatus.REPLACED, issued_by)
+            card = StudentCard.objects.create(
+                student=student,
+                identifier_hash=card_identifier_hash(normalised),
+                identifier_last4=normalised[-4:],
+                status_changed_by=issued_by,
+            )
+            if previous is not None:
+                StudentCard.objects.filter(pk=previous.pk).update(replaced_by=card)
+            return card
+    except IntegrityError:
+        raise CardIdentifierTaken() from None
+
+
+# Which status a guardian's action moves a card to, from which statuses.
+CARD_ACTIONS = {
+    "freeze": ({CardStatus.ACTIVE}, CardStatus.FROZEN),
+    "unfreeze": ({CardStatus.FROZEN}, CardStatus.ACTIVE),
+    "report_lost": ({CardStatus.ACTIVE, CardStatus.FROZEN}, CardStatus.LOST),
+}
+
+
+def card_change_status(*, link: GuardianLink, card: StudentCard, action: str) -> StudentCard:
+    """Freeze, unfreeze or report lost. Freezing again is harmless (idempotent)."""
+    _require_money_permission(link)
+    allowed_from, target = CARD_ACTIONS[action]
+    account = accounts.student_card_account(card.student)
+    with transaction.atomic(durable=True):
+        ledger.lock_accounts([account.pk])
+        card.refresh_from_db()
+        if card.status == target:
+            return card
+        if card.status not in allowed_from:
+            raise CardStateInvalid(f"A {card.status} card cannot be {action.replace('_', ' ')}.")
+        _set_status(card, target, link.guardian.user)
+    return card
+
+
+def _set_status(card: StudentCard, status: str, user: User | None) -> None:
+    card.status = status
+    card.status_changed_at = clock.now()
+    card.status_changed_by = user
+    card.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+
+
+# --- Controls ---------------------------------------------------------------
+
+
+def spending_controls_for(student: Student) -> SpendingControls:
+    controls, _ = SpendingControls.objects.get_or_create(student=student)
+    return controls
+
+
+def spending_controls_update(*, link: GuardianLink, **changes) -> SpendingControls:
+    """Set caps, banned categories and the low-balance threshold. Takes effect for the next charge."""
+    _require_money_permission(link)
+    unknown = set(changes.get("banned_categories") or []) - set(MerchantCategory.values)
+    if unknown:
+        raise AmountOutOfRange(f"Unknown categories: {sorted(unknown)}", code="unknown_category")
+    account = accounts.student_card_account(link.student)
+    spending_controls_for(link.student)
+    with transaction.atomic(durable=True):
+        ledger.lock_accounts([account.pk])
+        controls = SpendingControls.objects.get(student=link.student)
+        for name, value in changes.items():
+            setattr(controls, name, value)
+        controls.updated_at = clock.now()
+        controls.updated_by = link.guardian.user
+        controls.save()
+    return controls
+
+
+# --- Guardian funding -------------------------------------------------------
+
+
+def card_fund(*, link: GuardianLink, amount: int, reference: str):
+    """Move money from the guardian's wallet to the child's card balance."""
+    _require_money_permission(link)
+    _check_amount(amount, maximum=settings.TOPUP_MAX_CENTS * 10)
+    wallet = accounts.guardian_wallet(link.guardian)
+    card_account = accounts.student_card_account(link.student)
+    return ledger.transfer(
+        kind="card_fund",
+        reference=reference,
+        legs=[ledger.Leg(wallet.pk, -amount), ledger.Leg(card_account.pk, amount)],
+        actor=f"user:{link.guardian.user_id}",
+        memo=f"To {link.student.first_name}'s card",
+        metadata={"student_id": link.student_id},
+    )
+
+
+def card_withdraw(*, link: GuardianLink, amount: int, reference: str):
+    """Move money from the child's card balance back to the guardian's wallet."""
+    _require_money_permission(link)
+    _check_amount(amount, maximum=ledger.MAX_AMOUNT)
+    wallet = accounts.guardian_wallet(link.guardian)
+    card_account = accounts.student_card_account(link.student)
+    transferred = ledger.transfer(
+        kind="card_withdraw",
+        reference=reference,
+        legs=[ledger.Leg(card_account.pk, -amount), ledger.Leg(wallet.pk, amount)],
+        actor=f"user:{link.guardian.user_id}",
+        memo=f"From {link.student.first_name}'s card",
+        metadata={"student_id": link.student_id},
+    )
+    return transferred
+
+
+# --- Terminal charges -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeApproved:
+    charge: CardCharge
+    remaining_balance: int
+    replayed: bool = False
+
+
+def card_charge(
+    *, terminal: Terminal, card_identifier: str, amount: int, categories: list[str], description: str, idempotency_key: str
+) -> ChargeApproved:
+    """Charge a student's card at a merchant terminal.
+
+    Under the student's account lock, in this order: the card is active, no
+    category is banned, the school-local day and week stay within the caps, and
+    the balance covers the amount. Declines raise a PaymentRefusedError with a
+    stable code and write nothing.
+    """
+    _check_amount(amount, maximum=settings.CARD_CHARGE_MAX_CENTS)
+    reference = f"card_charge:terminal:{terminal.pk}:{idempotency_key}"
+    already = CardCharge.objects.filter(transaction__reference=reference).select_related("student").first()
+    if already is not None:
+        return ChargeApproved(already, accounts.student_card_account(already.student).available, replayed=True)
+
+    card = card_for_identifier(card_identifier)
+    if card is None:
+        raise UnknownCard()
+    card_account = accounts.student_card_account(card.student)
+    payable = accounts.merchant_payable(terminal.merchant)
+    controls = spending_controls_for(card.student)
+
+    try:
+        return _card_charge_locked(
+            terminal=terminal,
+            card=card,
+            controls=controls,
+            card_account=card_account,
+            payable=payable,
+            amount=amount,
+            categories=categories,
+            description=description,
+            reference=reference,
+        )
+    except IntegrityError:
+        # The same key raced itself past the check above; the winner's charge is the answer.
+        already = CardCharge.objects.filter(transaction__reference=reference).first()
+        if already is None:
+            raise
+        return ChargeApproved(already, accounts.student_card_account(already.student).available, replayed=True)
+
+
+def _card_charge_locked(
+    *, terminal, card, controls, card_account, payable, amount, categories, description, reference
+) -> ChargeApproved:
+    student = card.student
+    with transaction.atomic(durable=True):
+        locked = ledger.lock_accounts([card_account.pk, payable.pk])
+        card.refresh_from_db(fields=["status"])
+        controls.refresh_from_db()
+        if card.status != CardStatus.ACTIVE:
+            raise CardFrozen(f"This card is {card.status}.")
+        banned = sorted(set(categories) & set(controls.banned_categories))
+        if banned:
+            raise CategoryBanned(banned_categories=banned)
+        _check_caps(student, controls, amount)
+        account = locked[card_account.pk]
+        balance_before = account.available
+        posted = ledger.post_locked(
+            accounts=locked,
+            kind="card_charge",
+            reference=reference,
+            legs=[ledger.Leg(card_account.pk, -amount), ledger.Leg(payable.pk, amount)],
+            actor=f"terminal:{terminal.pk}",
+            memo=description or terminal.merchant.name,
+            metadata={"merchant_id": terminal.merchant_id, "categories": categories},
+        )
+        charge = CardCharge.objects.create(
+            terminal=terminal,
+            merchant=terminal.merchant,
+            student=student,
+            card=card,
+            amount=amount,
+            categories=categories,
+            description=description[:200],
+            transaction=posted,
+        )
+        remaining = account.available
+        transaction.on_commit(
+            lambda: notify_low_balance_if_crossed(student_id=student.pk, before=balance_before, after=remaining)
+        )
+    return ChargeApproved(charge, remaining)
+
+
+def _check_caps(student: Student, controls: SpendingControls, amount: int) -> None:
+    if controls.daily_cap is None and controls.weekly_cap is None:
+        return
+    school = student.school
+    for cap, window, error in (
+        (controls.daily_cap, school_time.day_window(school), DailyCapExceeded),
+        (controls.weekly_cap, school_time.week_window(school), WeeklyCapExceeded),
+    ):
+        if cap is None:
+            continue
+        spent = (
+            CardCharge.objects.filter(student=student, created_at__gte=window[0], created_at__lt=window[1]).aggregate(
+                total=Sum(F("amount") - F("refunded_amount"))
+            )["total"]
+            or 0
+        )
+        if spent + amount > cap:
+            raise error(cap=cap, spent=spent)
+
+
+def card_charge_refund(*, terminal: Terminal, charge_id: int, amount: int | None, idempotency_key: str) -> CardChargeRefund:
+    """A merchant refunds all or part of its own charge within the refund window: a reversing transaction."""
+    charge = CardCharge.objects.filter(pk=charge_id, merchant=terminal.merchant).select_related("student").first()
+    if charge is None:
+        raise ChargeNotFound()
+    reference = f"card_charge_refund:terminal:{terminal.pk}:{idempotency_key}"
+    already = CardChargeRefund.objects.filter(transaction__reference=reference).first()
+    if already is not None:
+        return already
+    if clock.now() - charge.created_at > settings.CARD_REFUND_WINDOW:
+        raise RefundWindowClosed()
+    card_account = accounts.student_card_account(charge.student)
+    payable = accounts.merchant_payable(terminal.merchant)
+    with transaction.atomic(durable=True):
+        locked = ledger.lock_accounts([card_account.pk, payable.pk])
+        charge.refresh_from_db(fields=["refunded_amount"])
+        refund_amount = charge.net_amount if amount is None else amount
+        _check_amount(refund_amount, maximum=ledger.MAX_AMOUNT)
+        if refund_amount > charge.net_amount:
+            raise RefundExceedsCharge(refundable=charge.net_amount)
+        posted = ledger.reverse_locked(
+            accounts=locked,
+            original=charge.transaction,
+            reference=reference,
+            actor=f"terminal:{terminal.pk}",
+            legs=[ledger.Leg(payable.pk, -refund_amount), ledger.Leg(card_account.pk, refund_amount)],
+            memo=f"Refund of charge {charge.pk}",
+        )
+        CardCharge.objects.filter(pk=charge.pk).update(refunded_amount=F("refunded_amount") + refund_amount)
+        return CardChargeRefund.objects.create(charge=charge, terminal=terminal, amount=refund_amount, transaction=posted)
+
+
+# --- Helpers ----------------------------------------------------------------
+
+
+def _require_money_permission(link: GuardianLink) -> None:
+    if not link.is_active or not link.can_manage_money:
+        raise PermissionMissing("Your link to this student does not allow managing money.")
+
+
+def _check_amount(amount: int, *, maximum: int) -> None:
+    if type(amount) is not int or not 0 < amount <= maximum:
+        raise AmountOutOfRange(f"The amount must be between 1 and {maximum} cents.", minimum=1, maximum=maximum)
+
+
+def student_balance(student: Student) -> Account:
+    return accounts.student_card_account(student)

@@ -1,0 +1,26 @@
+from wallet.models.cards import CardCharge, CardChargeRefund, CardStatus, SpendingControls, StudentCard
+from wallet.models.ledger import Account, AccountKind, Entry, Hold, HoldStatus, LedgerTransaction, ReconciliationIssue
+from wallet.models.merchants import Merchant, MerchantCategory, Terminal
+from wallet.models.payments import PaymentMethod, StripeEvent, TopUp, TopUpRefund
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "CardCharge",
+    "CardChargeRefund",
+    "CardStatus",
+    "Entry",
+    "Hold",
+    "HoldStatus",
+    "LedgerTransaction",
+    "Merchant",
+    "MerchantCategory",
+    "PaymentMethod",
+    "ReconciliationIssue",
+    "SpendingControls",
+    "StripeEvent",
+    "StudentCard",
+    "Terminal",
+    "TopUp",
+    "TopUpRefund",
+]
