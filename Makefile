@@ -29,8 +29,10 @@ test: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory test-sqlite
 
+# Two workers for two cores; PYTEST_ARGS="... -p no:xdist" runs in one process.
+XDIST = $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n 2)
 test-postgres: $(DEPS_STAMP)
-	$(TEST_ENV) $(PY) scripts/with_services.py -- $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) scripts/with_services.py -- $(PY) -m pytest $(XDIST) -q $(PYTEST_ARGS)
 
 # The embedded default must keep working: a small lane on SQLite.
 test-sqlite: $(DEPS_STAMP)

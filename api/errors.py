@@ -11,7 +11,14 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from guardians.errors import ConflictError, DomainError, ForbiddenError, NotFoundError, PaymentRefusedError
+from guardians.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    NotFoundError,
+    PaymentRefusedError,
+    SessionRevoked,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://tuckbox.dev/problems/"
@@ -20,6 +27,7 @@ log = structlog.get_logger("api.errors")
 
 # Domain error kinds to HTTP statuses. Anything else that is a DomainError is 422.
 DOMAIN_STATUS = (
+    (SessionRevoked, status.HTTP_401_UNAUTHORIZED),
     (NotFoundError, status.HTTP_404_NOT_FOUND),
     (ConflictError, status.HTTP_409_CONFLICT),
     (ForbiddenError, status.HTTP_403_FORBIDDEN),
@@ -45,11 +53,14 @@ def problem_response(*, status_code: int, code: str, title: str, detail: str, he
 
 def domain_error_response(error: DomainError) -> Response:
     status_code = next((code for kind, code in DOMAIN_STATUS if isinstance(error, kind)), 422)
+    # A 401 must tell the client how to authenticate (RFC 9110).
+    headers = {"WWW-Authenticate": 'Bearer realm="api"'} if status_code == status.HTTP_401_UNAUTHORIZED else None
     return problem_response(
         status_code=status_code,
         code=error.code,
         title=_title_for(error.code),
         detail=error.message,
+        headers=headers,
         **({"details": error.details} if error.details else {}),
     )
 
@@ -92,7 +103,10 @@ def _flatten_validation(detail, prefix=""):
     """Turn DRF's nested error dict into a flat list of {field, code, message}."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            field = key if not prefix else f"{prefix}.{key}"
+            if isinstance(key, int):  # list items report their index
+                field = f"{prefix}[{key}]"
+            else:
+                field = key if not prefix else f"{prefix}.{key}"
             if key == "non_field_errors":
                 field = prefix or None
             yield from _flatten_validation(value, field)

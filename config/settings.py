@@ -182,7 +182,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"MerchantCategoryEnum": "wallet.models.merchants.MerchantCategory"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "openapi.hooks.add_problem_responses",
@@ -239,6 +239,7 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # WhiteNoise serves the admin and the offline API docs (Swagger UI, Redoc) from
 # the installed apps themselves, so no collectstatic step is needed to start.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -45,7 +45,8 @@ from wallet.notifications import notify_low_balance_if_crossed
 
 
 def normalise_card_identifier(raw: str) -> str:
-    return "".join(raw.split()).upper()
+    """Spaces and dashes are how numbers are printed, not part of them."""
+    return "".join(raw.split()).replace("-", "").upper()
 
 
 def card_identifier_hash(raw: str) -> str:
@@ -321,6 +322,7 @@ def card_charge_refund(*, terminal: Terminal, charge_id: int, amount: int | None
             memo=f"Refund of charge {charge.pk}",
         )
         CardCharge.objects.filter(pk=charge.pk).update(refunded_amount=F("refunded_amount") + refund_amount)
+        charge.refresh_from_db(fields=["refunded_amount"])
         return CardChargeRefund.objects.create(charge=charge, terminal=terminal, amount=refund_amount, transaction=posted)
 
 

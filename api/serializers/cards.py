@@ -1,0 +1,108 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from api.serializers.fields import CentsField
+from wallet.models import CardStatus, MerchantCategory
+
+
+
+def category_field():
+    return serializers.ChoiceField(choices=MerchantCategory.choices)
+
+
+class CardFundInput(serializers.Serializer):
+    amount = CentsField(max_value=settings.TOPUP_MAX_CENTS * 10)
+
+
+class CardTransferOutput(serializers.Serializer):
+    transaction_id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    wallet_balance = serializers.IntegerField(help_text="Guardian wallet balance after the transfer, cents.")
+    card_balance = serializers.IntegerField(help_text="The child's card balance after the transfer, cents.")
+
+
+class SpendingControlsInput(serializers.Serializer):
+    daily_cap = CentsField(allow_null=True, required=False, min_value=0, max_value=1_000_000, help_text="Cents a school day; null removes the cap.")
+    weekly_cap = CentsField(allow_null=True, required=False, min_value=0, max_value=1_000_000, help_text="Cents a school week; null removes the cap.")
+    banned_categories = serializers.ListField(child=category_field(), required=False, max_length=len(MerchantCategory.values))
+    low_balance_threshold = CentsField(allow_null=True, required=False, min_value=0, max_value=1_000_000)
+
+
+class SpendingControlsOutput(serializers.Serializer):
+    daily_cap = serializers.IntegerField(allow_null=True)
+    weekly_cap = serializers.IntegerField(allow_null=True)
+    banned_categories = serializers.ListField(child=serializers.CharField())
+    low_balance_threshold = serializers.IntegerField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class CardIssueInput(serializers.Serializer):
+    identifier = serializers.RegexField(
+        r"^[A-Za-z0-9 -]{6,40}$", max_length=40, help_text="The number the card carries (barcode, magstripe or NFC UID)."
+    )
+
+
+class CardOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    student_id = serializers.IntegerField()
+    last4 = serializers.CharField(source="identifier_last4")
+    status = serializers.ChoiceField(choices=CardStatus.choices)
+    issued_at = serializers.DateTimeField()
+    status_changed_at = serializers.DateTimeField()
+
+
+class CardChargeInput(serializers.Serializer):
+    card_identifier = serializers.CharField(max_length=40)
+    amount = CentsField(max_value=settings.CARD_CHARGE_MAX_CENTS)
+    categories = serializers.ListField(child=category_field(), required=False, default=list, max_length=8)
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class CashierStudentOutput(serializers.Serializer):
+    """All a cashier may see of the child."""
+
+    first_name = serializers.CharField()
+    last_initial = serializers.CharField()
+    year_level = serializers.IntegerField()
+
+
+class CardChargeOutput(serializers.Serializer):
+    charge_id = serializers.IntegerField()
+    status = serializers.CharField(help_text="Always `approved`; a decline is a 402 problem with its reason code.")
+    amount = serializers.IntegerField()
+    refunded_amount = serializers.IntegerField()
+    remaining_balance = serializers.IntegerField(help_text="Available on the card after this charge, cents.")
+    categories = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    student = CashierStudentOutput()
+
+
+class MerchantChargeOutput(serializers.Serializer):
+    charge_id = serializers.IntegerField(source="pk")
+    terminal_id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    refunded_amount = serializers.IntegerField()
+    categories = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    card_last4 = serializers.CharField(source="card.identifier_last4")
+
+
+class CardRefundInput(serializers.Serializer):
+    amount = CentsField(required=False, max_value=settings.CARD_CHARGE_MAX_CENTS, help_text="Cents to refund; omit for the whole remainder.")
+
+
+class CardRefundOutput(serializers.Serializer):
+    refund_id = serializers.IntegerField(source="pk")
+    charge_id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    charge_refunded_amount = serializers.IntegerField(source="charge.refunded_amount")
+    created_at = serializers.DateTimeField()
+
+
+class MerchantBalanceOutput(serializers.Serializer):
+    merchant_id = serializers.IntegerField()
+    merchant_name = serializers.CharField()
+    payable_balance = serializers.IntegerField(help_text="What we owe the merchant now (paid out at settlement), cents.")
+    currency = serializers.CharField()
