@@ -22,4 +22,7 @@ urlpatterns = [
     path("", include("api.routes.cards")),
     path("", include("api.routes.payments")),
     path("", include("api.routes.statements")),
+    path("", include("api.routes.vouchers")),
+    path("", include("api.routes.canteen")),
+    path("", include("api.routes.events")),
 ]
