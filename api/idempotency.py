@@ -39,6 +39,12 @@ def caller_scope(request) -> str | None:
     return None
 
 
+def ledger_reference(kind: str, request) -> str:
+    """A ledger reference anchored on the caller's Idempotency-Key: a crash between the
+    money moving and the response being stored still cannot move the money twice."""
+    return f"{kind}:{caller_scope(request)}:{request.headers[HEADER]}"
+
+
 def request_fingerprint(request) -> str:
     raw = request.body or b""
     try:

@@ -182,7 +182,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"MerchantCategoryEnum": "wallet.models.merchants.MerchantCategory"},
+    "ENUM_NAME_OVERRIDES": {
+        "MerchantCategoryEnum": "wallet.models.merchants.MerchantCategory",
+        "CardStatusEnum": "wallet.models.cards.CardStatus",
+        "OrderStatusEnum": "canteen.models.OrderStatus",
+        "DietaryTagEnum": "canteen.models.DietaryTag",
+        "AllergenEnum": "canteen.models.Allergen",
+        "ItemCategoryEnum": "canteen.models.ItemCategory",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "openapi.hooks.add_problem_responses",
@@ -202,11 +209,28 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tu
 # --- Payments ---------------------------------------------------------------
 # "fake": the local gateway that behaves like Stripe (embedded default);
 # "stripe": the stripe library against Stripe's API.
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="fake")
+# The fake gateway lets a guardian "pay" by calling /simulate, and the embedded webhook
+# secret is public: both are defaults only on the embedded SQLite database, so a
+# deployment that forgets to configure Stripe fails closed instead of minting money.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="fake" if DATABASE_IS_SQLITE else "stripe")
+if PAYMENT_GATEWAY not in {"fake", "stripe"}:
+    raise environ.ImproperlyConfigured("PAYMENT_GATEWAY must be 'fake' or 'stripe'")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_embedded_default_secret")
+STRIPE_WEBHOOK_SECRET = env.str(
+    "STRIPE_WEBHOOK_SECRET", default="whsec_embedded_default_secret" if DATABASE_IS_SQLITE else ""
+)
+# Stripe's own tolerance: a signed event older than this is refused (replay protection).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Empty: Stripe's API. Tests point it at a local fake server.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# The library retries connection errors and 5xx with the same idempotency key, so retries are safe.
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Unused wallet balance is refunded only to top-ups this recent (older card refunds fail more often).
+TOPUP_REFUNDABLE_DAYS = env.int("TOPUP_REFUNDABLE_DAYS", default=180)
+# Automatic top-ups and webhook events stuck longer than this are retried by the sweeper.
+PAYMENTS_SWEEP_AFTER = timedelta(minutes=env.int("PAYMENTS_SWEEP_AFTER_MINUTES", default=5))
 
 # --- Wallet -----------------------------------------------------------------
 # Key of the HMAC under which card identifiers are stored; rotate with a re-hash.
@@ -254,3 +278,13 @@ LOGGING = build_logging(json=env.bool("LOG_JSON", default=True), level=env.str("
 ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 
 from config.celery_schedule import CELERY_BEAT_SCHEDULE  # noqa: E402,F401
+
+# --- Events -------------------------------------------------------------------
+# Where emailed links point (the API's public origin).
+EVENTS_PUBLIC_BASE_URL = env.str("EVENTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Signed links in event emails stop working after this long.
+EVENTS_LINK_MAX_AGE = timedelta(days=env.int("EVENTS_LINK_MAX_AGE_DAYS", default=30))
+# Staff roles that see medical answers (rosters, consent PDFs); the others see that an answer was withheld.
+EVENTS_MEDICAL_ROLES = env.list("EVENTS_MEDICAL_ROLES", default=["admin", "teacher"])
+EVENTS_SIGNATURE_MAX_STROKES = env.int("EVENTS_SIGNATURE_MAX_STROKES", default=60)
+EVENTS_SIGNATURE_MAX_POINTS = env.int("EVENTS_SIGNATURE_MAX_POINTS", default=5000)

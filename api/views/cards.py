@@ -8,7 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.idempotency import idempotent
+from api.idempotency import idempotent, ledger_reference
 from api.permissions import IsGuardian, IsTerminal, StaffWithRole
 from api.schema import IDEMPOTENCY_HEADER_REQUIRED, IDEMPOTENCY_REQUIRED_PROBLEMS, problems
 from api.serializers.cards import (
@@ -106,7 +106,7 @@ class CardFundView(APIView):
         data.is_valid(raise_exception=True)
         link = _money_link(request, student_id)
         posted = cards.card_fund(
-            link=link, amount=data.validated_data["amount"], reference=_reference("card_fund", request)
+            link=link, amount=data.validated_data["amount"], reference=ledger_reference("card_fund", request)
         )
         return Response(_transfer_payload(link, posted), status=status.HTTP_201_CREATED)
 
@@ -138,7 +138,7 @@ class CardWithdrawView(APIView):
         data.is_valid(raise_exception=True)
         link = _money_link(request, student_id)
         posted = cards.card_withdraw(
-            link=link, amount=data.validated_data["amount"], reference=_reference("card_withdraw", request)
+            link=link, amount=data.validated_data["amount"], reference=ledger_reference("card_withdraw", request)
         )
         return Response(_transfer_payload(link, posted), status=status.HTTP_201_CREATED)
 
@@ -354,8 +354,3 @@ class TerminalBalanceView(APIView):
                 {"merchant_id": merchant.pk, "merchant_name": merchant.name, "payable_balance": payable.balance, "currency": payable.currency}
             ).data
         )
-
-
-def _reference(kind: str, request) -> str:
-    """Ledger reference for a guardian transfer, anchored on the caller's Idempotency-Key."""
-    return f"{kind}:user:{request.user.pk}:{request.headers['Idempotency-Key']}"

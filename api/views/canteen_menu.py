@@ -1,0 +1,268 @@
+"""Canteen menus, settings, the child's food profile, and the menu a child sees for a day."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.permissions import IsGuardian, StaffWithRole
+from api.schema import problems
+from api.serializers.canteen import (
+    CanteenSettingsInput,
+    CanteenSettingsOutput,
+    DayQueryInput,
+    FoodProfileInput,
+    FoodProfileOutput,
+    MenuItemInput,
+    MenuItemOutput,
+    MenuItemUpdateInput,
+    ReminderPreferenceInput,
+    ReminderPreferenceOutput,
+    StudentMenuOutput,
+)
+from canteen import calendar, configuration, menus
+from canteen.models import MenuItem
+from guardians import selectors
+from guardians.errors import PermissionMissing
+from guardians.models import StaffRole
+
+TAG = "Canteen"
+CanteenStaff = StaffWithRole(StaffRole.CANTEEN, StaffRole.ADMIN)
+MENU_ITEM_EXAMPLE = {
+    "id": 12,
+    "name": "Chicken wrap",
+    "description": "Grilled chicken, lettuce, mayo",
+    "price": 650,
+    "category": "lunch",
+    "allergens": ["gluten", "egg"],
+    "dietary_tags": ["halal"],
+    "weekdays": [],
+    "year_levels": [],
+    "daily_stock_limit": 40,
+    "late_menu": False,
+    "is_active": True,
+}
+PROFILE_EXAMPLE = {
+    "allergens": ["peanut", "sesame"],
+    "dietary_needs": ["vegetarian"],
+    "banned_item_ids": [],
+    "banned_categories": ["dessert"],
+    "notes": "Carries an EpiPen",
+    "updated_at": "2026-11-28T03:00:00Z",
+}
+
+
+def staff_school(request):
+    return selectors.staff_for_user(request.user).school
+
+
+class MenuItemListView(GenericAPIView):
+    permission_classes = [CanteenStaff]
+    queryset = MenuItem.objects.none()
+
+    def get_queryset(self):
+        return MenuItem.objects.filter(school=staff_school(self.request)).order_by("-id")
+
+    @extend_schema(
+        operation_id="menu_item_list",
+        tags=[TAG],
+        summary="List the school's menu items",
+        responses={200: MenuItemOutput(many=True), **problems(403)},
+        examples=[OpenApiExample("Menu", value=[MENU_ITEM_EXAMPLE], response_only=True)],
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MenuItemOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="menu_item_create",
+        tags=[TAG],
+        summary="Add a menu item",
+        description="Canteen staff and admins. Allergens use the FSANZ list; weekdays and year levels empty mean all.",
+        request=MenuItemInput,
+        responses={201: MenuItemOutput, **problems(400, 403)},
+        examples=[
+            OpenApiExample("Chicken wrap", value={k: v for k, v in MENU_ITEM_EXAMPLE.items() if k != "id"}, request_only=True),
+            OpenApiExample("Created", value=MENU_ITEM_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request):
+        data = MenuItemInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = menus.menu_item_create(school=staff_school(request), **data.validated_data)
+        return Response(MenuItemOutput(item).data, status=status.HTTP_201_CREATED)
+
+
+class MenuItemDetailView(APIView):
+    permission_classes = [CanteenStaff]
+
+    @extend_schema(
+        operation_id="menu_item_update",
+        tags=[TAG],
+        summary="Change a menu item",
+        description="Send only what changes. Orders already placed keep the name, price and allergens they were placed with.",
+        request=MenuItemUpdateInput,
+        responses={200: MenuItemOutput, **problems(400, 403, 404)},
+        examples=[
+            OpenApiExample("New price", value={"price": 700}, request_only=True),
+            OpenApiExample("Updated", value={**MENU_ITEM_EXAMPLE, "price": 700}, response_only=True),
+        ],
+    )
+    def patch(self, request, item_id: int):
+        item = get_object_or_404(MenuItem.objects.filter(school=staff_school(request)), pk=item_id)
+        data = MenuItemUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = menus.menu_item_update(item=item, **data.validated_data)
+        return Response(MenuItemOutput(item).data)
+
+
+class CanteenSettingsView(APIView):
+    permission_classes = [StaffWithRole(StaffRole.ADMIN, StaffRole.CANTEEN)]
+
+    @extend_schema(
+        operation_id="canteen_settings_retrieve",
+        tags=[TAG],
+        summary="The canteen's ordering rules",
+        responses={200: CanteenSettingsOutput, **problems(403, {422: ["canteen_not_configured"]})},
+        examples=[
+            OpenApiExample(
+                "Settings",
+                value={"canteen_cutoff": "08:30:00", "late_cutoff": None, "max_weeks_ahead": 4, "reminder_minutes_before": 60, "service_weekdays": [0, 1, 2, 3, 4], "time_zone": "Australia/Sydney"},
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request):
+        return Response(CanteenSettingsOutput(configuration.settings_payload(staff_school(request))).data)
+
+    @extend_schema(
+        operation_id="canteen_settings_update",
+        tags=[TAG],
+        summary="Change the cut-off and ordering rules",
+        description="The cut-off is a school-local wall-clock time (07:45 to 10:00 is typical). Only admins may change it.",
+        request=CanteenSettingsInput,
+        responses={200: CanteenSettingsOutput, **problems(400, 403, {422: ["canteen_not_configured"]})},
+        examples=[
+            OpenApiExample("Earlier cut-off", value={"canteen_cutoff": "08:15"}, request_only=True),
+            OpenApiExample(
+                "Settings",
+                value={"canteen_cutoff": "08:15:00", "late_cutoff": None, "max_weeks_ahead": 4, "reminder_minutes_before": 60, "service_weekdays": [0, 1, 2, 3, 4], "time_zone": "Australia/Sydney"},
+                response_only=True,
+            ),
+        ],
+    )
+    def patch(self, request):
+        if not selectors.staff_for_user(request.user).has_role(StaffRole.ADMIN):
+            raise PermissionMissing("Only a school admin can change the canteen's rules.")
+        data = CanteenSettingsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        configuration.settings_update(school=staff_school(request), **data.validated_data)
+        return Response(CanteenSettingsOutput(configuration.settings_payload(staff_school(request))).data)
+
+
+def guardian_link(request, student_id: int):
+    link = selectors.active_link(guardian=selectors.guardian_for_user(request.user), student_id=student_id)
+    if link is None:
+        raise Http404
+    return link
+
+
+class FoodProfileView(APIView):
+    permission_classes = [IsGuardian]
+
+    @extend_schema(
+        operation_id="food_profile_retrieve",
+        tags=[TAG],
+        summary="A child's allergens, diet and bans",
+        description="One profile per child, shared by all of the child's guardians and enforced on every order and counter sale.",
+        responses={200: FoodProfileOutput, **problems(404)},
+        examples=[OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, student_id: int):
+        link = guardian_link(request, student_id)
+        return Response(FoodProfileOutput(menus.food_profile_for(link.student)).data)
+
+    @extend_schema(
+        operation_id="food_profile_update",
+        tags=[TAG],
+        summary="Declare a child's allergens, diet and bans",
+        description="Needs the consent permission on the link to the child. Orders containing a declared allergen are refused, "
+        "and the allergens are printed in bold on the bag label.",
+        request=FoodProfileInput,
+        responses={200: FoodProfileOutput, **problems(400, 404, {403: ["permission_missing"]})},
+        examples=[
+            OpenApiExample("Peanut and sesame", value={"allergens": ["peanut", "sesame"]}, request_only=True),
+            OpenApiExample("Profile", value=PROFILE_EXAMPLE, response_only=True),
+        ],
+    )
+    def patch(self, request, student_id: int):
+        link = guardian_link(request, student_id)
+        if not link.can_give_consent:
+            raise PermissionMissing("Declaring allergies needs the consent permission on your link to this child.")
+        data = FoodProfileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        profile = menus.food_profile_update(student=link.student, updated_by=request.user, **data.validated_data)
+        return Response(FoodProfileOutput(profile).data)
+
+
+class StudentMenuView(APIView):
+    permission_classes = [IsGuardian]
+
+    @extend_schema(
+        operation_id="student_menu_retrieve",
+        tags=[TAG],
+        summary="What a child can order on a day",
+        description="Items offered to the child's year level on that day, each flagged with the child's allergen conflicts and bans.",
+        parameters=[OpenApiParameter("date", str, required=True, description="Service day, YYYY-MM-DD.")],
+        responses={200: StudentMenuOutput, **problems(400, 404, {422: ["canteen_not_configured"]})},
+        examples=[
+            OpenApiExample(
+                "Menu",
+                value={
+                    "service_date": "2026-12-02",
+                    "cutoff_at": "2026-12-01T21:30:00Z",
+                    "ordering_open": True,
+                    "items": [{**MENU_ITEM_EXAMPLE, "allergen_conflicts": ["egg"], "banned": False}],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request, student_id: int):
+        query = DayQueryInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data["date"]
+        link = guardian_link(request, student_id)
+        school = link.student.school
+        ordering_open = calendar.ordering_open(school, configuration.settings_for(school), day)
+        items = [
+            {**MenuItemOutput(item).data, "allergen_conflicts": conflicts, "banned": banned}
+            for item, conflicts, banned in menus.menu_for_student(student=link.student, day=day)
+        ]
+        payload = {"service_date": day, "cutoff_at": calendar.cutoff_instant(school, day), "ordering_open": ordering_open, "items": items}
+        return Response(StudentMenuOutput(payload).data)
+
+
+class ReminderPreferenceView(APIView):
+    permission_classes = [IsGuardian]
+
+    @extend_schema(
+        operation_id="canteen_reminder_update",
+        tags=[TAG],
+        summary="Remind me before the cut-off",
+        description="When on, you are notified before the cut-off on days a child of yours has no order.",
+        request=ReminderPreferenceInput,
+        responses={200: ReminderPreferenceOutput, **problems(400)},
+        examples=[
+            OpenApiExample("Turn on", value={"enabled": True}, request_only=True),
+            OpenApiExample("On", value={"enabled": True}, response_only=True),
+        ],
+    )
+    def put(self, request):
+        data = ReminderPreferenceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        preference = configuration.reminder_set(guardian=selectors.guardian_for_user(request.user), **data.validated_data)
+        return Response(ReminderPreferenceOutput(preference).data)

@@ -1,0 +1,58 @@
+"""Canteen domain errors, each with a stable code."""
+
+from guardians.errors import ConflictError, DomainError, NotFoundError
+
+
+class OrderingClosed(DomainError):
+    code = "ordering_closed"
+    default_message = "Ordering for that day has closed (the cut-off has passed)."
+
+
+class SchoolClosed(DomainError):
+    code = "school_closed"
+    default_message = "The canteen does not serve on that day."
+
+
+class TooFarAhead(DomainError):
+    code = "too_far_ahead"
+    default_message = "That day is too far ahead to order for."
+
+
+class AllergenConflict(DomainError):
+    code = "allergen_conflict"
+    default_message = "The order contains an allergen declared for this child."
+
+
+class ItemBanned(DomainError):
+    code = "item_banned"
+    default_message = "A guardian has banned an item or category in this order."
+
+
+class ItemUnavailable(DomainError):
+    code = "item_unavailable"
+    default_message = "An item is not offered to this child on that day."
+
+
+class OutOfStock(ConflictError):
+    code = "out_of_stock"
+    default_message = "An item has sold out for that day."
+
+
+class OrderExists(ConflictError):
+    code = "order_exists"
+    default_message = "This child already has an order for that day; change it instead."
+
+
+class OrderStateInvalid(ConflictError):
+    code = "order_state_invalid"
+    default_message = "The order cannot make that change from its current state."
+
+
+class OrderNotFound(NotFoundError):
+    code = "order_not_found"
+    default_message = "No such order."
+
+
+class CanteenNotConfigured(DomainError):
+    code = "canteen_not_configured"
+    default_message = "This school's canteen is not set up for ordering."

@@ -1,0 +1,129 @@
+"""Menu items and the rules that decide what a given child may order on a given day."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
+from canteen.models import CanteenSettings, FoodProfile, MenuItem
+from guardians import clock
+from guardians.models import School, Student, User
+
+MENU_ITEM_FIELDS = (
+    "name",
+    "description",
+    "price",
+    "category",
+    "allergens",
+    "dietary_tags",
+    "weekdays",
+    "year_levels",
+    "daily_stock_limit",
+    "late_menu",
+    "is_active",
+)
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    menu_item: MenuItem
+    quantity: int
+
+    @property
+    def menu_item_id(self) -> int:
+        return self.menu_item.pk
+
+    @property
+    def line_total(self) -> int:
+        return self.menu_item.price * self.quantity
+
+
+def menu_item_create(*, school: School, **fields) -> MenuItem:
+    return MenuItem.objects.create(school=school, **{k: v for k, v in fields.items() if k in MENU_ITEM_FIELDS})
+
+
+def menu_item_update(*, item: MenuItem, **fields) -> MenuItem:
+    """Edit an item. Orders already placed keep their own copy of name, price and allergens."""
+    changed = [name for name in fields if name in MENU_ITEM_FIELDS]
+    for name in changed:
+        setattr(item, name, fields[name])
+    item.updated_at = clock.now()
+    item.save(update_fields=[*changed, "updated_at"])
+    return item
+
+
+def food_profile_for(student: Student) -> FoodProfile:
+    profile, _ = FoodProfile.objects.get_or_create(student=student)
+    return profile
+
+
+def food_profile_update(*, student: Student, updated_by: User, **fields) -> FoodProfile:
+    with transaction.atomic():
+        profile = food_profile_for(student)
+        for name, value in fields.items():
+            setattr(profile, name, value)
+        profile.updated_at = clock.now()
+        profile.updated_by = updated_by
+        profile.save()
+    return profile
+
+
+def offered_on(item: MenuItem, *, student: Student, day: date) -> bool:
+    return (
+        item.is_active
+        and (not item.weekdays or day.weekday() in item.weekdays)
+        and (not item.year_levels or student.year_level in item.year_levels)
+    )
+
+
+def conflicts_for(item: MenuItem, profile: FoodProfile) -> list[str]:
+    return sorted(set(item.allergens) & set(profile.allergens))
+
+
+def is_banned(item: MenuItem, profile: FoodProfile) -> bool:
+    return item.pk in profile.banned_item_ids or item.category in profile.banned_categories
+
+
+def priced_lines(*, student: Student, settings: CanteenSettings, day: date, lines, late: bool) -> list[PricedLine]:
+    """Resolve requested lines to items this child may order that day, or refuse the whole order.
+
+    Allergens are enforced, not warned about: any declared allergen refuses the
+    order and names the items and allergens.
+    """
+    quantities: dict[int, int] = {}
+    for line in lines:
+        quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
+    items = {item.pk: item for item in MenuItem.objects.filter(school_id=student.school_id, pk__in=quantities)}
+    unavailable = sorted(
+        item_id
+        for item_id in quantities
+        if item_id not in items
+        or not offered_on(items[item_id], student=student, day=day)
+        or (late and not items[item_id].late_menu)
+    )
+    if unavailable:
+        raise ItemUnavailable(item_ids=unavailable)
+    profile = food_profile_for(student)
+    conflicts = [
+        {"item_id": item.pk, "name": item.name, "allergens": conflicts_for(item, profile)}
+        for item in items.values()
+        if conflicts_for(item, profile)
+    ]
+    if conflicts:
+        names = ", ".join(f"{c['name']} ({', '.join(c['allergens'])})" for c in conflicts)
+        raise AllergenConflict(f"{student.first_name} is declared allergic to: {names}.", conflicts=conflicts)
+    banned = sorted(item.pk for item in items.values() if is_banned(item, profile))
+    if banned:
+        raise ItemBanned(item_ids=banned)
+    return [PricedLine(items[item_id], quantity) for item_id, quantity in sorted(quantities.items())]
+
+
+def menu_for_student(*, student: Student, day: date) -> list[tuple[MenuItem, list[str], bool]]:
+    """Every active item of the child's school offered that day, with its allergen conflicts and ban flag."""
+    profile = food_profile_for(student)
+    return [
+        (item, conflicts_for(item, profile), is_banned(item, profile))
+        for item in MenuItem.objects.filter(school_id=student.school_id, is_active=True)
+        if offered_on(item, student=student, day=day)
+    ]
