@@ -17,6 +17,8 @@ from guardians.models import (
     Term,
     User,
 )
+from canteen import demo as canteen_demo
+from wallet import demo as wallet_demo
 from wallet.models import Merchant, Terminal
 from wallet.terminal_keys import parse_prefix, terminal_create
 
@@ -94,6 +96,9 @@ class Command(BaseCommand):
             )
             if not Terminal.objects.filter(key_prefix=parse_prefix(DEMO_TERMINAL_KEY)).exists():
                 terminal_create(merchant=merchant, label="Canteen counter 1", raw_key=DEMO_TERMINAL_KEY)
+        # Each domain seeds its own part (money moves in durable transactions of its own).
+        wallet_demo.seed()
+        canteen_demo.seed()
         if not quiet:
             self._print_logins()
 
@@ -118,4 +123,5 @@ class Command(BaseCommand):
         out("  staff:      admin@ / canteen@ / teacher@ / finance@harbourside.example   admin@ / canteen@banksia.example")
         out("  programs:   programs@nsw.example      Django admin: root@tuckbox.example at /admin/")
         out(f"  terminal:   X-Terminal-Key: {DEMO_TERMINAL_KEY}")
+        out(f"  cards:      {', '.join(f'{number} ({card})' for number, card in wallet_demo.DEMO_CARDS.items())}")
         out("")
