@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('guardians', '0001_initial'),
-        ('wallet', '0003_payments_processing'),
+        ('wallet', '0002_ledger_database_guards'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
