@@ -4,10 +4,12 @@ Body: `type`, `title`, `status`, `detail`, a stable snake_case `code`, and for
 validation failures an `errors` list of `{field, code, message}`.
 """
 
+import json
+
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -49,6 +51,12 @@ def problem_response(*, status_code: int, code: str, title: str, detail: str, he
     }
     response = Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
     return response
+
+
+def problem_http_response(*, status_code: int, code: str, title: str, detail: str) -> HttpResponse:
+    """The same body for code outside DRF (middleware, Django's error handlers)."""
+    body = {"type": PROBLEM_TYPE_BASE + code, "title": title, "status": status_code, "detail": detail, "code": code}
+    return HttpResponse(json.dumps(body), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def domain_error_response(error: DomainError) -> Response:

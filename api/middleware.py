@@ -1,23 +1,27 @@
 """Request id, body-size limit, access log and a last-resort problem+json 500."""
 
-import json
 import re
 import time
 import uuid
 
 import structlog
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+
+from api.errors import problem_http_response
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE_INBOUND_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Exceptions Django itself answers with a 4xx (see django.core.handlers.exception).
+_CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, MultiPartParserError)
 
 log = structlog.get_logger("api.request")
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> HttpResponse:
-    body = {"type": f"https://tuckbox.dev/problems/{code}", "title": title, "status": status, "detail": detail, "code": code}
-    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+    return problem_http_response(status_code=status, code=code, title=title, detail=detail)
 
 
 class RequestIdMiddleware:
@@ -53,6 +57,8 @@ class RequestIdMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        if isinstance(exception, _CLIENT_ERRORS):
+            return None  # not a failure of ours: Django's handlers answer 404, 403 or 400
         log.exception("unhandled_exception", path=request.path)
         return _problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")
 

@@ -12,3 +12,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "api.views.errors.not_found"
+handler500 = "api.views.errors.server_error"

@@ -86,3 +86,8 @@ class RefreshTokenReused(DomainError):
 class WrongPassword(ForbiddenError):
     code = "wrong_password"
     default_message = "The current password is wrong."
+
+
+class AbsenceDatesInvalid(DomainError):
+    code = "absence_dates_invalid"
+    default_message = "The absence dates are not valid."

@@ -118,7 +118,18 @@ def link_code_redeem(*, guardian: Guardian, school_code: str, code: str, relatio
 
 
 def guardian_link_revoke(*, link: GuardianLink, revoked_by: User) -> GuardianLink:
-    GuardianLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=clock.now(), revoked_by=revoked_by)
+    """End a link, and with it the unused invitations issued under it: otherwise the removed
+    guardian (or whoever holds their code) could redeem one and be linked again."""
+    now = clock.now()
+    with transaction.atomic():
+        GuardianLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_by=revoked_by)
+        LinkCode.objects.filter(
+            student_id=link.student_id,
+            kind=LinkCode.Kind.INVITE,
+            issued_by_id=link.guardian.user_id,
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+        ).update(revoked_at=now)
     link.refresh_from_db()
     return link
 

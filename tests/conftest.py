@@ -1,5 +1,9 @@
+import os
+from urllib.parse import urlsplit
+
 import pytest
 from django.conf import settings as django_settings
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from api.auth import tokens_for_new_session
@@ -15,6 +19,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_database_per_worker():
+    """xdist workers share one Redis, and `cache.clear()` below is FLUSHDB: without a database
+    of its own, one worker would wipe the other's throttle counters in the middle of a test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not django_settings.REDIS_URL or not worker.startswith("gw"):
+        yield
+        return
+    database = int(worker[2:]) % 15 + 1  # Redis has databases 0-15; 0 is left to the default URL
+    location = urlsplit(django_settings.REDIS_URL)._replace(path=f"/{database}").geturl()
+    with override_settings(CACHES={"default": {**django_settings.CACHES["default"], "LOCATION": location}}):
+        yield
 
 
 @pytest.fixture(autouse=True)

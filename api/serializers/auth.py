@@ -1,5 +1,7 @@
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 
 class SignInInput(serializers.Serializer):
@@ -29,5 +31,8 @@ class PasswordChangeInput(serializers.Serializer):
 
     def validate(self, attrs):
         user = self.context["request"].user
-        password_validation.validate_password(attrs["new_password"], user=user)
+        try:
+            password_validation.validate_password(attrs["new_password"], user=user)
+        except DjangoValidationError as exc:  # name the field, or clients get `field: null`
+            raise serializers.ValidationError({"new_password": get_error_detail(exc)}) from None
         return attrs

@@ -1,5 +1,7 @@
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from guardians.models import GuardianLink, Relationship, School, Student, User
 
@@ -19,7 +21,10 @@ class GuardianRegisterInput(serializers.Serializer):
 
     def validate(self, attrs):
         probe = User(email=attrs["email"], first_name=attrs["first_name"], last_name=attrs["last_name"])
-        password_validation.validate_password(attrs["password"], user=probe)
+        try:
+            password_validation.validate_password(attrs["password"], user=probe)
+        except DjangoValidationError as exc:  # name the field, or clients get `field: null`
+            raise serializers.ValidationError({"password": get_error_detail(exc)}) from None
         return attrs
 
 

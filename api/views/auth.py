@@ -28,9 +28,20 @@ TOKEN_EXAMPLE = OpenApiExample(
 )
 
 
-class SignInView(APIView):
+class CredentialExchangeView(APIView):
+    """Reads no credentials from headers, yet answers a wrong password or token with 401.
+
+    Without authenticators DRF would turn AuthenticationFailed into 403.
+    """
+
     authentication_classes = []
     permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request):
+        return auth.JWTSessionAuthentication().authenticate_header(request)
+
+
+class SignInView(CredentialExchangeView):
     throttle_classes = [SignInIpThrottle, SignInEmailThrottle]
 
     @extend_schema(
@@ -57,10 +68,7 @@ class SignInView(APIView):
         return Response(TokenPairOutput(tokens).data)
 
 
-class RefreshView(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
+class RefreshView(CredentialExchangeView):
     @extend_schema(
         operation_id="auth_token_refresh",
         tags=[TAG],

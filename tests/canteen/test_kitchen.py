@@ -52,7 +52,7 @@ def test_the_cutoff_run_posts_each_hold_once_and_notifies_the_kitchen_once(cante
     assert accounts.merchant_payable(canteen.settings.merchant).balance == 650 + 600
     wallet = accounts.guardian_wallet(canteen.link.guardian)
     assert (wallet.balance, wallet.held) == (5000 - 650, 0)
-    assert Notification.objects.filter(kind="canteen_prep_list").count() == 1
+    assert Notification.objects.filter(kind="canteen_prep_list", data__service_date="2026-12-02").count() == 1
     assert_ledger_consistent()
 
 
