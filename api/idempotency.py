@@ -125,6 +125,10 @@ def _claim(*, caller: str, key: str, request):
         pass
 
     existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+    if existing is not None and existing.expires_at <= now:
+        # Past its lifetime the key is free again, whatever the hourly purge has not yet removed.
+        IdempotencyRecord.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
+        return _claim(caller=caller, key=key, request=request)
     if existing is None:  # purged between our INSERT and SELECT: vanishingly rare, ask for a retry
         return None, _in_progress()
     if existing.request_fingerprint != fingerprint:

@@ -28,3 +28,18 @@ class LinkCodeThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
         ident = request.user.pk if getattr(request.user, "pk", None) else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class RegistrationIpThrottle(SignInIpThrottle):
+    """Account creation has its own budget, so sign-ups and sign-ins from one school's NAT don't starve each other."""
+
+    scope = "register_ip"
+
+
+class PasswordChangeThrottle(SimpleRateThrottle):
+    """Per user: a stolen access token must not become a password-guessing oracle."""
+
+    scope = "password_change"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}

@@ -165,6 +165,8 @@ REST_FRAMEWORK = {
         "sign_in_ip": env.str("THROTTLE_SIGN_IN_IP", default="20/min"),
         "sign_in_email": env.str("THROTTLE_SIGN_IN_EMAIL", default="5/min"),
         "link_code": env.str("THROTTLE_LINK_CODE", default="10/min"),
+        "register_ip": env.str("THROTTLE_REGISTER_IP", default="10/hour"),
+        "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="5/hour"),
     },
     "UNAUTHENTICATED_USER": None,
 }
@@ -288,3 +290,43 @@ EVENTS_LINK_MAX_AGE = timedelta(days=env.int("EVENTS_LINK_MAX_AGE_DAYS", default
 EVENTS_MEDICAL_ROLES = env.list("EVENTS_MEDICAL_ROLES", default=["admin", "teacher"])
 EVENTS_SIGNATURE_MAX_STROKES = env.int("EVENTS_SIGNATURE_MAX_STROKES", default=60)
 EVENTS_SIGNATURE_MAX_POINTS = env.int("EVENTS_SIGNATURE_MAX_POINTS", default=5000)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "EventStatusEnum": "events.models.events.EventStatus",
+        "SignupStatusEnum": "events.models.signups.SignupStatus",
+        "EventKindEnum": "events.models.events.EventKind",
+        "AbsenceReasonEnum": "guardians.models.AbsenceReason",
+    }
+)
+
+# --- Vouchers -----------------------------------------------------------------
+# QR signing keys (Ed25519): "kid:<base64url 32-byte seed>,kid2:..."; the active one signs,
+# all verify. Empty: a development key derived from SECRET_KEY. To rotate, add the new key,
+# make it active, and move the old one's public key to VOUCHER_RETIRED_PUBLIC_KEYS
+# ("kid:<base64url 32-byte public key>,...") for as long as its printed codes should work.
+VOUCHER_SIGNING_KEYS = env.str("VOUCHER_SIGNING_KEYS", default="")
+VOUCHER_SIGNING_KEY_ID = env.str("VOUCHER_SIGNING_KEY_ID", default="")
+VOUCHER_RETIRED_PUBLIC_KEYS = env.str("VOUCHER_RETIRED_PUBLIC_KEYS", default="")
+# The app's rotating code: RFC 6238 steps, and how many steps of clock skew either way are accepted.
+VOUCHER_CODE_STEP_SECONDS = env.int("VOUCHER_CODE_STEP_SECONDS", default=30)
+VOUCHER_CODE_SKEW_STEPS = env.int("VOUCHER_CODE_SKEW_STEPS", default=1)
+# Failed voucher look-ups (unknown number, bad code, wrong date of birth) a terminal may make a minute.
+VOUCHER_LOOKUP_FAILURES_PER_MINUTE = env.int("VOUCHER_LOOKUP_FAILURES_PER_MINUTE", default=10)
+VOUCHER_VOID_WINDOW = timedelta(hours=env.int("VOUCHER_VOID_WINDOW_HOURS", default=24))
+VOUCHER_MAX_REDEMPTION_CENTS = env.int("VOUCHER_MAX_REDEMPTION_CENTS", default=100_000)
+VOUCHER_REMINDER_DAYS = env.int("VOUCHER_REMINDER_DAYS", default=14)
+VOUCHER_BULK_MAX_ROWS = env.int("VOUCHER_BULK_MAX_ROWS", default=20_000)
+# The platform's voucher day: settlement business days, default attestation dates.
+VOUCHER_TIME_ZONE = env.str("VOUCHER_TIME_ZONE", default="Australia/Sydney")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "VoucherStateEnum": "vouchers.models.VoucherState",
+        "BeneficiaryKindEnum": "vouchers.models.BeneficiaryKind",
+        "UseRuleEnum": "vouchers.models.UseRule",
+        "ExpiryRuleEnum": "vouchers.models.ExpiryRule",
+        "AttestationKindEnum": "vouchers.models.AttestationKind",
+        "ProviderApprovalStatusEnum": "vouchers.models.ApprovalStatus",
+        "VoucherSettlementStatusEnum": "vouchers.models.Settlement.Status",
+        "BulkIssueJobStatusEnum": "vouchers.models.BulkIssueJob.Status",
+    }
+)

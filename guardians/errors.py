@@ -91,3 +91,8 @@ class WrongPassword(ForbiddenError):
 class AbsenceDatesInvalid(DomainError):
     code = "absence_dates_invalid"
     default_message = "The absence dates are not valid."
+
+
+class EmailTaken(ConflictError):
+    code = "email_taken"
+    default_message = "An account with this email already exists."

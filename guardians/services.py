@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from guardians import clock
-from guardians.errors import AlreadyLinked, LinkCodeExpired, LinkCodeInvalid, LinkCodeUsed, PermissionMissing
+from guardians.errors import AlreadyLinked, EmailTaken, LinkCodeExpired, LinkCodeInvalid, LinkCodeUsed, PermissionMissing
 from guardians.models import Guardian, GuardianLink, LinkCode, Relationship, Student, User
 
 # Crockford base32 without I, L, O, U: nothing a parent can misread on a note home.
@@ -31,11 +31,14 @@ def _new_link_code() -> str:
 
 def guardian_register(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> Guardian:
     """Create a user with a guardian profile. The caller has validated the password."""
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
-        )
-        return Guardian.objects.create(user=user)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
+            )
+            return Guardian.objects.create(user=user)
+    except IntegrityError:  # the same address registered a moment ago
+        raise EmailTaken() from None
 
 
 def link_code_issue(*, student: Student, issued_by: User) -> tuple[LinkCode, str]:

@@ -27,6 +27,8 @@ def add_problem_responses(result, generator, request, public):
                 responses["401"] = _problem(
                     "Error codes: `not_authenticated`, `authentication_failed`, `token_invalid`, `session_revoked`"
                 )
+            if secured and "403" not in responses:
+                responses["403"] = _problem("Error codes: `permission_denied` (this kind of caller may not use the operation)")
             if "requestBody" in operation:
                 responses.setdefault("400", _problem("Error codes: `validation_error`, `malformed_request`"))
                 responses.setdefault("413", _problem("Error codes: `payload_too_large`"))

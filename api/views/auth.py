@@ -11,7 +11,7 @@ from api import auth
 from api.permissions import IsPerson
 from api.schema import problems
 from api.serializers.auth import LogoutInput, PasswordChangeInput, RefreshInput, SignInInput, TokenPairOutput
-from api.throttles import SignInEmailThrottle, SignInIpThrottle
+from api.throttles import PasswordChangeThrottle, SignInEmailThrottle, SignInIpThrottle
 from guardians import sessions
 
 TAG = "Authentication"
@@ -107,6 +107,7 @@ class LogoutView(APIView):
 
 class PasswordChangeView(APIView):
     permission_classes = [IsPerson]
+    throttle_classes = [PasswordChangeThrottle]
 
     @extend_schema(
         operation_id="auth_password_change",
@@ -115,7 +116,7 @@ class PasswordChangeView(APIView):
         description="Changes the password and ends every session, this one included; "
         "the response carries a fresh token pair for this device.",
         request=PasswordChangeInput,
-        responses={200: TokenPairOutput, **problems(400, {403: ["wrong_password"]})},
+        responses={200: TokenPairOutput, **problems(400, {403: ["wrong_password"]}, 429)},
         examples=[
             OpenApiExample(
                 "Change password",

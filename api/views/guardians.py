@@ -24,7 +24,7 @@ from api.serializers.guardians import (
     StudentOutput,
     TerminalOutput,
 )
-from api.throttles import LinkCodeThrottle, SignInIpThrottle
+from api.throttles import LinkCodeThrottle, RegistrationIpThrottle
 from guardians import selectors, services
 from guardians.errors import PermissionMissing
 from guardians.models import StaffRole
@@ -110,7 +110,7 @@ ME_EXAMPLE = OpenApiExample(
 class GuardianRegisterView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [SignInIpThrottle]
+    throttle_classes = [RegistrationIpThrottle]
 
     @extend_schema(
         operation_id="guardian_register",
@@ -118,7 +118,7 @@ class GuardianRegisterView(APIView):
         summary="Create a guardian account",
         description="Anyone may register as a guardian; children are linked afterwards with a code from the school.",
         request=GuardianRegisterInput,
-        responses={201: MeOutput, **problems(400, 429)},
+        responses={201: MeOutput, **problems(400, {409: ["email_taken"]}, 429)},
         examples=[
             OpenApiExample(
                 "Register",

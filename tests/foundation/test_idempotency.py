@@ -245,3 +245,17 @@ def test_twenty_simultaneous_requests_with_one_key_execute_once(client_for, admi
         assert_problem(response, 409, "idempotency_request_in_progress")
     assert LinkCode.objects.filter(student=student).count() == 1
     assert IdempotencyRecord.objects.get(key=key).status_code == 201
+
+
+def test_an_expired_key_is_free_again_before_the_purge(client_for):
+    staff = StaffFactory(roles=["admin"])
+    student = StudentFactory(school=staff.school)
+    url = f"/api/v1/students/{student.pk}/link-codes"
+    first = client_for(staff.user).post(url, HTTP_IDEMPOTENCY_KEY="reuse-after-a-day")
+    with time_machine.travel(clock.now() + settings.IDEMPOTENCY_KEY_TTL + timedelta(minutes=1)):
+        second = client_for(staff.user).post(url, HTTP_IDEMPOTENCY_KEY="reuse-after-a-day")
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["code"] != second.json()["code"]
+    assert LinkCode.objects.filter(student=student).count() == 2
+    assert IdempotencyRecord.objects.filter(key="reuse-after-a-day").count() == 1
