@@ -27,3 +27,53 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
 }
+
+# --- Vouchers ---------------------------------------------------------------------
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # 15:45 UTC is 01:45 AEST / 02:45 AEDT: yesterday's redemptions, settled and paid out.
+        "vouchers-settle-daily": {
+            "task": "vouchers.tasks.settle_vouchers_daily",
+            "schedule": crontab(hour=15, minute=45),
+        },
+        # 21:00 UTC is 07:00 AEST / 08:00 AEDT: reminders arrive with breakfast, not at night.
+        "vouchers-expiry-reminders": {
+            "task": "vouchers.tasks.send_expiry_reminders",
+            "schedule": crontab(hour=21, minute=0),
+        },
+    }
+)
+
+# --- Payments ---------------------------------------------------------------------
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Stripe events whose task was lost or failed, guardian refunds Stripe could not be
+        # reached for, automatic top-ups not yet sent: retried with their original keys.
+        "payments-sweep": {
+            "task": "wallet.tasks.sweep_payments",
+            "schedule": 300.0,
+        },
+    }
+)
+
+# --- Events -------------------------------------------------------------------------
+# Side effects only: every deadline is still judged when a request arrives.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # The automatic reminder before each event's sign-up deadline (sent once per event).
+        "events-due-reminders": {
+            "task": "events.tasks.send_due_reminders",
+            "schedule": crontab(minute=5),
+        },
+        # Offer places freed by unpaid deadlines without waiting for the next request on the event.
+        "events-advance-waitlists": {
+            "task": "events.tasks.advance_waitlists",
+            "schedule": 600.0,
+        },
+        # 16:45 UTC is 03:45 AEDT: after the ledger reconciliation, before anyone signs.
+        "events-verify-consent-chains": {
+            "task": "events.tasks.verify_consent_chains",
+            "schedule": crontab(hour=16, minute=45),
+        },
+    }
+)

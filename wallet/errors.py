@@ -76,3 +76,48 @@ class AmountOutOfRange(DomainError):
 class CardIdentifierTaken(ConflictError):
     code = "card_identifier_taken"
     default_message = "A card with this identifier already exists."
+
+
+# --- Card payments (top-ups, refunds to card, saved card, Stripe webhooks) ---------
+
+
+class TopUpNotFound(NotFoundError):
+    code = "not_found"
+    default_message = "No such top-up."
+
+
+class TopUpNotPending(ConflictError):
+    code = "topup_not_pending"
+    default_message = "This top-up is no longer waiting for payment."
+
+
+class RefundNotAvailable(DomainError):
+    code = "refund_not_available"
+    default_message = "That much cannot be refunded to your cards: only recent card top-ups can be refunded."
+
+
+class PaymentMethodNotFound(NotFoundError):
+    code = "payment_method_not_found"
+    default_message = "No card is saved."
+
+
+class PaymentMethodRequired(ConflictError):
+    code = "payment_method_required"
+    default_message = "Save a card before turning on automatic top-up."
+
+
+class PaymentGatewayUnavailable(DomainError):
+    """The processor could not be reached or failed; nothing was charged, retrying is safe."""
+
+    code = "payment_gateway_unavailable"
+    default_message = "The payment processor is unavailable; please try again shortly."
+
+
+class WebhookSignatureInvalid(DomainError):
+    code = "invalid_signature"
+    default_message = "The Stripe-Signature header does not match the body, or the event is too old."
+
+
+class WebhookPayloadInvalid(DomainError):
+    code = "invalid_event"
+    default_message = "The body is not a Stripe event."

@@ -1,13 +1,24 @@
-"""Money notices to guardians."""
+"""Money notices to guardians, and what else follows a card balance falling."""
 
+import structlog
+
+from guardians import clock
 from guardians.models import GuardianLink, Student
 from guardians.notifications import notify
-from guardians import clock
-from wallet.models import SpendingControls
+from wallet.models import SpendingControls, TopUp
+
+log = structlog.get_logger("wallet.notifications")
 
 
 def notify_low_balance_if_crossed(*, student_id: int, before: int, after: int) -> None:
-    """Tell the money guardians when a card balance falls below their threshold (once a day)."""
+    """Run after a charge commits: tell the money guardians when a card balance falls below their
+    threshold (once a day), and start an automatic top-up if one of them has set it up."""
+    _notify_low_balance(student_id=student_id, before=before, after=after)
+    if after < before:
+        _start_auto_topup(student_id)
+
+
+def _notify_low_balance(*, student_id: int, before: int, after: int) -> None:
     controls = SpendingControls.objects.filter(student_id=student_id).first()
     threshold = controls.low_balance_threshold if controls else None
     if threshold is None or not (before >= threshold > after):
@@ -24,6 +35,37 @@ def notify_low_balance_if_crossed(*, student_id: int, before: int, after: int) -
         body=f"{student.first_name}'s card has {format_cents(after)} left.",
         data={"student_id": student_id, "balance": after},
         dedupe_key=f"low_balance:{student_id}:{clock.now().date().isoformat()}",
+    )
+
+
+def _start_auto_topup(student_id: int) -> None:
+    from wallet.topups import auto_topup_check  # topups reaches the gateway; keep card charges free of it
+
+    try:
+        auto_topup_check(student_id)
+    except Exception:  # the charge has committed: an automatic top-up problem must not turn it into an error
+        log.exception("auto_topup_check_failed", student_id=student_id)
+
+
+def notify_automatic_topup(topup: TopUp, *, succeeded: bool, moved_to_card: bool = False) -> None:
+    """Tell the guardian an automatic top-up went through (or did not). Once per top-up and outcome."""
+    student = topup.student
+    name = student.first_name if student else "your child"
+    total = format_cents(topup.total_charged)
+    if succeeded:
+        title = f"Automatic top-up for {name}"
+        where = f"{name}'s card" if moved_to_card else "your wallet"
+        body = f"We charged {total} to your saved card and added {format_cents(topup.amount)} to {where}."
+    else:
+        title = f"Automatic top-up for {name} failed"
+        body = f"Your saved card was not charged {total} ({topup.failure_code or 'declined'}). Top up by hand or update your card."
+    notify(
+        users=[topup.guardian.user],
+        kind="auto_topup_succeeded" if succeeded else "auto_topup_failed",
+        title=title,
+        body=body,
+        data={"topup_id": topup.pk, "student_id": topup.student_id, "amount": topup.amount, "fee": topup.fee},
+        dedupe_key=f"auto_topup:{topup.pk}:{'succeeded' if succeeded else 'failed'}",
     )
 
 

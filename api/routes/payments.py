@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from api.views import payments
+
+urlpatterns = [
+    path("wallet/topups/quote", payments.TopUpQuoteView.as_view(), name="topup-quote"),
+    path("wallet/topups", payments.TopUpListView.as_view(), name="topup-list"),
+    path("wallet/topups/<int:topup_id>", payments.TopUpDetailView.as_view(), name="topup-detail"),
+    path("wallet/topups/<int:topup_id>/simulate", payments.TopUpSimulateView.as_view(), name="topup-simulate"),
+    path("wallet/refunds", payments.WalletRefundView.as_view(), name="wallet-refunds"),
+    path("wallet/payment-method", payments.PaymentMethodView.as_view(), name="payment-method"),
+    path("wallet/payment-method/setup", payments.PaymentMethodSetupView.as_view(), name="payment-method-setup"),
+    path("wallet/auto-topup", payments.AutoTopUpView.as_view(), name="auto-topup"),
+    path("webhooks/stripe", payments.StripeWebhookView.as_view(), name="stripe-webhook"),
+]

@@ -1,5 +1,7 @@
 """Shared set-ups for wallet tests."""
 
+import json
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -47,3 +49,83 @@ def assert_ledger_consistent():
         if not account.allow_negative:
             assert account.balance - account.held >= 0, account.name
     assert (Account.objects.aggregate(total=Sum("balance"))["total"] or 0) == 0
+
+
+# --- Card payments (top-ups, Stripe webhook, refunds, automatic top-up) --------------
+
+WEBHOOK_SECRET = "whsec_test_tuckbox_payments"
+
+
+@pytest.fixture(scope="session")
+def _fake_stripe_server():
+    from tests.wallet.fake_stripe import FakeStripe
+
+    server = FakeStripe().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_stripe(_fake_stripe_server, settings):
+    """The Stripe gateway, pointed at a local fake Stripe server (reset for each test)."""
+    _fake_stripe_server.reset()
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = "sk_test_tuckbox_fake"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_tuckbox_fake"
+    settings.STRIPE_API_BASE = _fake_stripe_server.url
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_TIMEOUT_SECONDS = 5
+    return _fake_stripe_server
+
+
+@pytest.fixture
+def payments(settings):
+    """Webhook secret, fees, and Celery running tasks in-process (it reads its config at setup, so set it there)."""
+    from config.celery import app
+
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.TOPUP_MIN_CENTS = 500
+    settings.TOPUP_MAX_CENTS = 50_000
+    settings.TOPUP_FEE_FIXED_CENTS = 30
+    settings.TOPUP_FEE_BASIS_POINTS = 175
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield settings
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def send_event(api_client, django_capture_on_commit_callbacks):
+    """POST a Stripe event to the webhook, signed for real, and run what it enqueues after commit."""
+    from tests.wallet.fake_stripe import stripe_signature
+
+    def send(event: dict | str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None, signature: str | None = None):
+        payload = event if isinstance(event, str) else json.dumps(event)
+        header = signature if signature is not None else stripe_signature(payload, secret, timestamp)
+        with django_capture_on_commit_callbacks(execute=True):
+            return api_client.post(
+                "/api/v1/webhooks/stripe", data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+            )
+
+    return send
+
+
+@pytest.fixture
+def paid_topup(send_event, fake_stripe):
+    """A top-up of `amount` for `guardian`, credited through a signed payment_intent.succeeded."""
+    from tests.wallet import fake_stripe as events
+    from wallet.models import TopUp
+    from wallet.topups import topup_fee
+
+    def make(guardian, amount: int) -> TopUp:
+        topup = TopUp.objects.create(
+            guardian=guardian, amount=amount, fee=topup_fee(amount), payment_intent_id=f"pi_test_{uuid.uuid4().hex[:16]}"
+        )
+        fake_stripe.register_intent(topup.payment_intent_id, topup.total_charged)
+        response = send_event(events.event("payment_intent.succeeded", events.payment_intent(topup)))
+        assert response.status_code == 200, response.content
+        topup.refresh_from_db()
+        assert topup.status == TopUp.Status.SUCCEEDED
+        return topup
+
+    return make
