@@ -195,6 +195,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "openapi.hooks.add_problem_responses",
+        "openapi.hooks.drop_backend_integer_limits",
     ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SORT_OPERATIONS": False,
