@@ -79,68 +79,54 @@ def _transfer_payload(link, posted) -> dict:
     }
 
 
-class CardFundView(APIView):
-    permission_classes = [IsGuardian]
+def _card_transfer_view(kind: str, move, summary: str, request_example: dict, response_example: dict):
+    """Funding and withdrawing are mirror images: one view shape, two services."""
 
-    @extend_schema(
-        operation_id="card_fund",
-        tags=[TAG_CARDS],
-        summary="Move money from my wallet to a child's card",
-        description="Needs the money permission on the link to the child. No fee.",
-        request=CardFundInput,
-        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
-        responses={
-            201: CardTransferOutput,
-            **problems(400, 404, {402: ["insufficient_funds"], 403: ["permission_missing"], 422: ["amount_out_of_range"]}, IDEMPOTENCY_REQUIRED_PROBLEMS),
-        },
-        examples=[
-            OpenApiExample("Fund $20", value={"amount": 2000}, request_only=True),
-            OpenApiExample(
-                "Funded", value={"transaction_id": 55, "amount": 2000, "wallet_balance": 3000, "card_balance": 2450}, response_only=True
-            ),
-        ],
-    )
-    @idempotent(required=True)
-    def post(self, request, student_id: int):
-        data = CardFundInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        link = _money_link(request, student_id)
-        posted = cards.card_fund(
-            link=link, amount=data.validated_data["amount"], reference=ledger_reference("card_fund", request)
+    class CardTransferView(APIView):
+        permission_classes = [IsGuardian]
+
+        @extend_schema(
+            operation_id=kind,
+            tags=[TAG_CARDS],
+            summary=summary,
+            description="Needs the money permission on the link to the child. No fee.",
+            request=CardFundInput,
+            parameters=[IDEMPOTENCY_HEADER_REQUIRED],
+            responses={
+                201: CardTransferOutput,
+                **problems(400, 404, {402: ["insufficient_funds"], 403: ["permission_missing"], 422: ["amount_out_of_range"]}, IDEMPOTENCY_REQUIRED_PROBLEMS),
+            },
+            examples=[
+                OpenApiExample("Request", value=request_example, request_only=True),
+                OpenApiExample("Moved", value=response_example, response_only=True),
+            ],
         )
-        return Response(_transfer_payload(link, posted), status=status.HTTP_201_CREATED)
+        @idempotent(required=True)
+        def post(self, request, student_id: int):
+            data = CardFundInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            link = _money_link(request, student_id)
+            posted = move(link=link, amount=data.validated_data["amount"], reference=ledger_reference(kind, request))
+            return Response(_transfer_payload(link, posted), status=status.HTTP_201_CREATED)
+
+    CardTransferView.__name__ = f"{kind.title().replace('_', '')}View"
+    return CardTransferView
 
 
-class CardWithdrawView(APIView):
-    permission_classes = [IsGuardian]
-
-    @extend_schema(
-        operation_id="card_withdraw",
-        tags=[TAG_CARDS],
-        summary="Move money from a child's card back to my wallet",
-        description="Needs the money permission on the link to the child. No fee.",
-        request=CardFundInput,
-        parameters=[IDEMPOTENCY_HEADER_REQUIRED],
-        responses={
-            201: CardTransferOutput,
-            **problems(400, 404, {402: ["insufficient_funds"], 403: ["permission_missing"], 422: ["amount_out_of_range"]}, IDEMPOTENCY_REQUIRED_PROBLEMS),
-        },
-        examples=[
-            OpenApiExample("Withdraw $5", value={"amount": 500}, request_only=True),
-            OpenApiExample(
-                "Withdrawn", value={"transaction_id": 56, "amount": 500, "wallet_balance": 3500, "card_balance": 1950}, response_only=True
-            ),
-        ],
-    )
-    @idempotent(required=True)
-    def post(self, request, student_id: int):
-        data = CardFundInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        link = _money_link(request, student_id)
-        posted = cards.card_withdraw(
-            link=link, amount=data.validated_data["amount"], reference=ledger_reference("card_withdraw", request)
-        )
-        return Response(_transfer_payload(link, posted), status=status.HTTP_201_CREATED)
+CardFundView = _card_transfer_view(
+    "card_fund",
+    cards.card_fund,
+    "Move money from my wallet to a child's card",
+    {"amount": 2000},
+    {"transaction_id": 55, "amount": 2000, "wallet_balance": 3000, "card_balance": 2450},
+)
+CardWithdrawView = _card_transfer_view(
+    "card_withdraw",
+    cards.card_withdraw,
+    "Move money from a child's card back to my wallet",
+    {"amount": 500},
+    {"transaction_id": 56, "amount": 500, "wallet_balance": 3500, "card_balance": 1950},
+)
 
 
 class SpendingControlsView(APIView):
