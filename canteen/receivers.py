@@ -5,17 +5,20 @@ import structlog
 from canteen.errors import OrderingClosed, OrderStateInvalid
 from canteen.models import Order, OrderStatus
 from canteen.orders import order_cancel
+from guardians.models import AbsenceNote
 
 log = structlog.get_logger("canteen.receivers")
 
 
-def cancel_orders_for_absence(sender, *, student_id: int, dates, reported_by=None, **kwargs) -> None:
-    """An absence reported before a day's cut-off cancels that day's order (the hold is voided)."""
-    orders = Order.objects.filter(student_id=student_id, service_date__in=list(dates), status=OrderStatus.PLACED).select_related(
-        "school", "placed_by__user"
-    )
+def cancel_orders_for_absence(sender, *, absence_note_id: int, student_id: int, dates, **kwargs) -> None:
+    """An absence reported before a day's cut-off cancels that day's order (the hold is voided).
+
+    After the cut-off the food is being made: the order stays, and staff may refund it.
+    """
+    note = AbsenceNote.objects.select_related("reported_by__user").get(pk=absence_note_id)
+    orders = Order.objects.filter(student_id=student_id, service_date__in=list(dates), status=OrderStatus.PLACED).select_related("school")
     for order in orders:
         try:
-            order_cancel(order=order, by_user=reported_by or order.placed_by.user, reason="absence")
+            order_cancel(order=order, by_user=note.reported_by.user, reason="absence")
         except (OrderingClosed, OrderStateInvalid):
-            log.info("absence_after_cutoff_order_kept", order_id=order.pk)
+            log.info("absence_after_cutoff_order_kept", order_id=order.pk, absence_note_id=absence_note_id)

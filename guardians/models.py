@@ -284,10 +284,66 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the app that notifies: the email says more than the in-app feed (e.g. a signed link).
+    email_body = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["user", "-id"], name="notification_feed_idx")]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="notification_feed_idx"),
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "dedupe_key"], condition=Q(dedupe_key__isnull=False), name="notification_dedupe")
+        ]
+
+
+class NotificationPreference(models.Model):
+    """A user's choice to receive one kind of notification by email, or not.
+
+    No row means the kind's default (see `guardians.notification_kinds`). The
+    in-app feed always shows every notice; only email is chosen per kind.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=40)
+    by_email = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_unique")]
+
+
+class AbsenceReason(models.TextChoices):
+    ILLNESS = "illness"
+    MEDICAL_APPOINTMENT = "medical_appointment"
+    FAMILY = "family"
+    TRAVEL = "travel"
+    OTHER = "other"
+
+
+class AbsenceNote(models.Model):
+    """A guardian tells the school a child will be (or was) away on some days.
+
+    Reporting it sends `guardians.signals.absence_reported` after commit, so other
+    apps (the canteen) react without this app knowing them.
+    """
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="absence_notes")
+    reported_by = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="absence_notes")
+    link = models.ForeignKey(GuardianLink, on_delete=models.PROTECT, related_name="+")
+    first_day = models.DateField()
+    last_day = models.DateField()
+    reason = models.CharField(max_length=24, choices=AbsenceReason.choices)
+    details = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-first_day", "-id"]
+        indexes = [models.Index(fields=["student", "first_day"], name="absence_student_day_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_day__gte=models.F("first_day")), name="absence_ends_after_start")
         ]

@@ -1,28 +1,43 @@
 """The one notification mechanism: in-app feed, email (Django's backend) and push (pluggable).
 
 `notify` records the notices in the caller's transaction and enqueues delivery
-after commit, so a rolled-back write never emails anyone.
+after commit, so a rolled-back write never emails anyone. Email goes out only
+if the user wants it: the guardian's master switch (`notify_by_email`) and
+their choice for that kind (`NotificationPreference`, defaulting per kind).
 """
 
 import structlog
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
 from guardians import clock
-from guardians.models import Notification, User
+from guardians.models import Notification, NotificationPreference, User
+from guardians.notification_kinds import KINDS, kind_email_default
 
 log = structlog.get_logger("guardians.notifications")
 
 
-def notify(*, users: list[User], kind: str, title: str, body: str = "", data: dict | None = None, dedupe_key: str | None = None) -> list[Notification]:
+def notify(
+    *,
+    users: list[User],
+    kind: str,
+    title: str,
+    body: str = "",
+    data: dict | None = None,
+    dedupe_key: str | None = None,
+    email_body: str = "",
+) -> list[Notification]:
     created = []
     for user in users:
         try:
             with transaction.atomic():
                 created.append(
-                    Notification.objects.create(user=user, kind=kind, title=title, body=body, data=data or {}, dedupe_key=dedupe_key)
+                    Notification.objects.create(
+                        user=user, kind=kind, title=title, body=body, data=data or {}, dedupe_key=dedupe_key, email_body=email_body
+                    )
                 )
         except IntegrityError:
             continue  # already sent under this dedupe key
@@ -34,16 +49,25 @@ def notify(*, users: list[User], kind: str, title: str, body: str = "", data: di
     return created
 
 
+def wants_email(user: User, kind: str) -> bool:
+    guardian = getattr(user, "guardian", None)
+    if guardian is not None and not guardian.notify_by_email:
+        return False
+    choice = NotificationPreference.objects.filter(user=user, kind=kind).values_list("by_email", flat=True).first()
+    return kind_email_default(kind) if choice is None else choice
+
+
 def deliver(notification_ids: list[int]) -> None:
     """Send each notice by email and push once; safe to run twice."""
     for notice in Notification.objects.filter(pk__in=notification_ids).select_related("user", "user__guardian"):
         guardian = getattr(notice.user, "guardian", None)
-        wants_email = guardian.notify_by_email if guardian else True
         wants_push = guardian.notify_by_push if guardian else False
-        if wants_email and notice.emailed_at is None:
+        if notice.emailed_at is None and wants_email(notice.user, notice.kind):
             claimed = Notification.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=clock.now())
             if claimed:
-                send_mail(notice.title, notice.body or notice.title, settings.DEFAULT_FROM_EMAIL, [notice.user.email])
+                send_mail(
+                    notice.title, notice.email_body or notice.body or notice.title, settings.DEFAULT_FROM_EMAIL, [notice.user.email]
+                )
         if wants_push and notice.pushed_at is None:
             claimed = Notification.objects.filter(pk=notice.pk, pushed_at__isnull=True).update(pushed_at=clock.now())
             if claimed:
@@ -59,3 +83,45 @@ class LoggingPushBackend:
 
 def push_backend():
     return import_string(settings.PUSH_BACKEND)()
+
+
+# --- The feed -------------------------------------------------------------------
+
+
+def notification_feed(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    """A user's notices, newest first. Everyone sees only their own."""
+    feed = Notification.objects.filter(user=user)
+    return feed.filter(read_at__isnull=True) if unread_only else feed
+
+
+def notification_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
+    """Mark some (or, with None, all) of the user's notices read; returns how many changed. Repeat-safe."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=clock.now())
+
+
+# --- Email choices per kind -----------------------------------------------------
+
+
+def notification_preferences(*, user: User) -> list[dict]:
+    """Every known kind with the user's email choice for it (or the kind's default)."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "by_email"))
+    return [
+        {"kind": kind.code, "label": kind.label, "by_email": chosen.get(kind.code, kind.email_default)}
+        for kind in KINDS.values()
+    ]
+
+
+def notification_preferences_update(*, user: User, choices: dict[str, bool]) -> list[dict]:
+    """Set the email choice for the given kinds (unknown kinds are refused by the caller)."""
+    now = clock.now()
+    with transaction.atomic():
+        for kind, by_email in choices.items():
+            NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"by_email": by_email, "updated_at": now})
+    return notification_preferences(user=user)

@@ -1,3 +1,36 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from api.views import events_links, events_notices, events_roster, events_signups, events_staff
+
+urlpatterns = [
+    path("events", events_staff.EventListCreateView.as_view(), name="event-list"),
+    path("events/<int:event_id>", events_staff.EventDetailView.as_view(), name="event-detail"),
+    path("events/<int:event_id>/publish", events_staff.EventPublishView.as_view(), name="event-publish"),
+    path("events/<int:event_id>/cancel", events_staff.EventCancelView.as_view(), name="event-cancel"),
+    path("events/<int:event_id>/reminders", events_staff.EventRemindView.as_view(), name="event-remind"),
+    path("events/<int:event_id>/roster", events_roster.EventRosterView.as_view(), name="event-roster"),
+    path("events/<int:event_id>/roster.csv", events_roster.EventRosterCsvView.as_view(), name="event-roster-csv"),
+    path("events/<int:event_id>/roster.pdf", events_roster.EventRosterPdfView.as_view(), name="event-roster-pdf"),
+    path("events/<int:event_id>/attendance", events_staff.EventAttendanceView.as_view(), name="event-attendance"),
+    path("events/<int:event_id>/signups", events_signups.SignupCreateView.as_view(), name="event-signup"),
+    path("events/<int:event_id>/declines", events_signups.SignupDeclineView.as_view(), name="event-decline"),
+    path("signups", events_signups.SignupListView.as_view(), name="signup-list"),
+    path("signups/<int:signup_id>/pay", events_signups.SignupPayView.as_view(), name="signup-pay"),
+    path("signups/<int:signup_id>/card-payment", events_signups.SignupCardPaymentView.as_view(), name="signup-card-payment"),
+    path("signups/<int:signup_id>/withdraw", events_signups.SignupWithdrawView.as_view(), name="signup-withdraw"),
+    path("consents/<int:consent_id>", events_signups.ConsentDetailView.as_view(), name="consent-detail"),
+    path("consents/<int:consent_id>/pdf", events_signups.ConsentPdfView.as_view(), name="consent-pdf"),
+    path("consents/<int:consent_id>/signature.png", events_signups.ConsentSignatureView.as_view(), name="consent-signature"),
+    path("consent-chain/verify", events_staff.ConsentChainVerifyView.as_view(), name="consent-chain-verify"),
+    path("event-links/<str:token>", events_links.EventLinkView.as_view(), name="event-link"),
+    path("event-links/<str:token>/signups/<int:signup_id>/pay", events_links.EventLinkPayView.as_view(), name="event-link-pay"),
+    path("event-links/<str:token>/signups/<int:signup_id>/card-payment", events_links.EventLinkCardPaymentView.as_view(), name="event-link-card-payment"),
+    path("notifications", events_notices.NotificationListView.as_view(), name="notification-list"),
+    path("notifications/unread-count", events_notices.NotificationUnreadView.as_view(), name="notification-unread"),
+    path("notifications/read", events_notices.NotificationReadView.as_view(), name="notification-read"),
+    path("me/notification-preferences", events_notices.NotificationPreferencesView.as_view(), name="notification-preferences"),
+    path("announcements", events_notices.AnnouncementView.as_view(), name="announcements"),
+    path("students/<int:student_id>/absences", events_notices.AbsenceReportView.as_view(), name="absence-report"),
+    path("absences", events_notices.AbsenceListView.as_view(), name="absence-list"),
+    path("absences/<int:absence_id>/acknowledge", events_notices.AbsenceAcknowledgeView.as_view(), name="absence-acknowledge"),
+]

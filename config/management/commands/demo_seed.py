@@ -18,6 +18,7 @@ from guardians.models import (
     User,
 )
 from canteen import demo as canteen_demo
+from events import demo as events_demo
 from wallet import demo as wallet_demo
 from wallet.models import Merchant, Terminal
 from wallet.terminal_keys import parse_prefix, terminal_create
@@ -99,6 +100,7 @@ class Command(BaseCommand):
         # Each domain seeds its own part (money moves in durable transactions of its own).
         wallet_demo.seed()
         canteen_demo.seed()
+        events_demo.seed()
         if not quiet:
             self._print_logins()
 

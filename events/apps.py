@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "events"
+    verbose_name = "Events, consent and announcements"
+
+    def ready(self):
+        from events import receivers  # noqa: F401

@@ -1,0 +1,23 @@
+from events.models.announcements import Announcement, Audience
+from events.models.consent import GENESIS_HASH, ConsentChain, ConsentRecord
+from events.models.events import ConsentFormVersion, Event, EventKind, EventStatus
+from events.models.signups import HOLDS_PLACE, LIVE, UNPAID_PLACE, Attendance, PaymentMethod, Signup, SignupStatus
+
+__all__ = [
+    "GENESIS_HASH",
+    "HOLDS_PLACE",
+    "LIVE",
+    "UNPAID_PLACE",
+    "Announcement",
+    "Attendance",
+    "Audience",
+    "ConsentChain",
+    "ConsentFormVersion",
+    "ConsentRecord",
+    "Event",
+    "EventKind",
+    "EventStatus",
+    "PaymentMethod",
+    "Signup",
+    "SignupStatus",
+]

@@ -1,0 +1,54 @@
+"""Consent evidence: append-only records, hash-chained per school.
+
+Each record's `record_hash` is SHA-256 over the previous record's hash and the
+record's canonical content (see `events.chain`). PostgreSQL refuses UPDATE and
+DELETE of records (migration 0002); `ConsentChain` is the per-school row whose
+lock serialises appends, so two sign-ups can never both follow the same record.
+"""
+
+from django.db import models
+
+from guardians import clock
+from guardians.models import Guardian, GuardianLink, School, Student
+
+GENESIS_HASH = "0" * 64
+
+
+class ConsentChain(models.Model):
+    """The head of a school's chain. Only a lock and a cache: verification trusts the records, not this row."""
+
+    school = models.OneToOneField(School, on_delete=models.PROTECT, primary_key=True, related_name="consent_chain")
+    length = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    updated_at = models.DateTimeField(default=clock.now)
+
+
+class ConsentRecord(models.Model):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveBigIntegerField(help_text="1, 2, 3... within the school's chain.")
+    event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="consents")
+    signup = models.OneToOneField("events.Signup", on_delete=models.PROTECT, related_name="consent")
+    guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="+")
+    link = models.ForeignKey(GuardianLink, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="+")
+    form_version = models.ForeignKey("events.ConsentFormVersion", on_delete=models.PROTECT, related_name="consents")
+    form_hash = models.CharField(max_length=64)
+    answers = models.JSONField()
+    signature_strokes = models.JSONField()
+    signature_png = models.BinaryField()
+    signature_png_sha256 = models.CharField(max_length=64)
+    typed_name = models.CharField(max_length=160)
+    statement = models.TextField(help_text="The exact consent statement the guardian ticked.")
+    signed_at = models.DateTimeField()
+    ip_address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    record_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["school", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["school", "sequence"], name="consent_sequence_unique_per_school")]
+
+    def __str__(self):
+        return f"consent #{self.sequence} ({self.school_id})"

@@ -1,0 +1,20 @@
+"""What this app hears from others (connected in EventsConfig.ready)."""
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from wallet.models import TopUp
+
+
+@receiver(post_save, sender=TopUp, dispatch_uid="events.card_topup_credited")
+def card_topup_credited(sender, instance: TopUp, update_fields=None, **kwargs):
+    """A top-up that pays an event fee was credited by Stripe's webhook: pay the fee on, after commit."""
+    if instance.status != TopUp.Status.SUCCEEDED or (update_fields is not None and "status" not in update_fields):
+        return
+    from events.models import Signup
+    from events.tasks import pay_signup_after_topup
+
+    if Signup.objects.filter(card_topup_id=instance.pk).exists():
+        topup_id = instance.pk
+        transaction.on_commit(lambda: pay_signup_after_topup.delay(topup_id))

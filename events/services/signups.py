@@ -1,0 +1,182 @@
+"""Guardians sign their child up (consent with a drawn signature), decline, or withdraw."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from events import notices
+from events.chain import consent_append_locked
+from events.consent_forms import answers_validate
+from events.errors import (
+    AlreadySignedUp,
+    ConsentStatementRequired,
+    EventNotFound,
+    EventNotOpen,
+    FormVersionStale,
+    SignupDeadlinePassed,
+    SignupNotFound,
+    SignupStateInvalid,
+    StudentNotEligible,
+    TypedNameInvalid,
+    WaitlistFull,
+    WithdrawalClosed,
+)
+from events.models import HOLDS_PLACE, LIVE, ConsentRecord, Event, EventStatus, Signup, SignupStatus
+from events.rules import is_eligible, refund_amount, signups_open
+from events.services.payments import refund_locked
+from events.services.places import places_taken_locked, release_overdue_locked
+from events.signature import signature_prepare
+from guardians import clock
+from guardians.errors import PermissionMissing
+from guardians.models import GuardianLink
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where the signature came from."""
+
+    ip_address: str
+    user_agent: str
+
+
+def _lock_link(link_id: int) -> GuardianLink:
+    link = GuardianLink.objects.select_for_update(of=("self",)).select_related("guardian__user", "student__school").get(pk=link_id)
+    if not link.is_active:
+        raise PermissionMissing("Your link to this student has been revoked.")
+    if not link.can_give_consent:
+        raise PermissionMissing("Your link to this student does not carry consent permission.")
+    return link
+
+
+def _lock_open_event(event_id: int, *, school_id: int) -> Event:
+    event = Event.objects.select_for_update(of=("self",)).select_related("school", "consent_form").filter(pk=event_id, school_id=school_id).first()
+    if event is None or event.status == EventStatus.DRAFT:
+        raise EventNotFound()
+    if event.status != EventStatus.PUBLISHED:
+        raise EventNotOpen("This event has been cancelled.")
+    return event
+
+
+def signup_sign(
+    *,
+    event_id: int,
+    link: GuardianLink,
+    form_hash: str,
+    answers: dict,
+    signature: dict,
+    typed_name: str,
+    statement_accepted: bool,
+    evidence: Evidence,
+) -> Signup:
+    """Consent for a child, signed by hand, and take a place (or a waitlist spot).
+
+    Lock order: event, guardian link, the school's consent chain. Checks run
+    after the locks; a refusal writes nothing. Over capacity the child goes to
+    the waitlist (not an error); a full capped waitlist is `waitlist_full`.
+    """
+    if statement_accepted is not True:
+        raise ConsentStatementRequired()
+    name = " ".join(typed_name.split())
+    if not 2 <= len(name) <= 160:
+        raise TypedNameInvalid()
+    drawn = signature_prepare(signature)  # rendering is slow: do it before taking any lock
+    now = clock.now()
+    with transaction.atomic(durable=True):
+        event = _lock_open_event(event_id, school_id=link.student.school_id)
+        link = _lock_link(link.pk)
+        student = link.student
+        if not signups_open(event, now=now):
+            raise SignupDeadlinePassed()
+        if not is_eligible(event, student):
+            raise StudentNotEligible()
+        form = event.consent_form
+        if form_hash != form.content_hash:
+            raise FormVersionStale(current_form_hash=form.content_hash)
+        cleaned = answers_validate(questions=form.questions, answers=answers)
+        release_overdue_locked(event, now=now)
+        if Signup.objects.filter(event=event, student=student, status__in=LIVE).exists():
+            raise AlreadySignedUp()
+
+        signup = Signup(event=event, student=student, guardian=link.guardian, link=link, amount_due=event.cost, created_at=now, status_changed_at=now)
+        if places_taken_locked(event) < event.capacity:
+            if event.cost == 0:
+                signup.status = SignupStatus.CONFIRMED
+            else:
+                signup.status = SignupStatus.AWAITING_PAYMENT
+                signup.payment_due_at = event.signup_deadline
+        else:
+            waiting = Signup.objects.filter(event=event, status=SignupStatus.WAITLISTED).count()
+            if event.waitlist_capacity is not None and waiting >= event.waitlist_capacity:
+                raise WaitlistFull()
+            signup.status = SignupStatus.WAITLISTED
+            signup.waitlisted_at = now
+        signup.save()
+        consent_append_locked(
+            ConsentRecord(
+                school=event.school,
+                event=event,
+                signup=signup,
+                guardian=link.guardian,
+                link=link,
+                student=student,
+                form_version=form,
+                form_hash=form.content_hash,
+                answers=cleaned,
+                signature_strokes=drawn.strokes,
+                signature_png=drawn.png,
+                typed_name=name,
+                statement=form.content["statement"],
+                signed_at=now,
+                ip_address=evidence.ip_address[:45],
+                user_agent=evidence.user_agent[:400],
+            )
+        )
+        notices.signup_changed(signup)
+    return signup
+
+
+def signup_decline(*, event_id: int, link: GuardianLink) -> Signup:
+    """Answer "not going": no consent, no place, and no more reminders about this child."""
+    now = clock.now()
+    with transaction.atomic(durable=True):
+        event = _lock_open_event(event_id, school_id=link.student.school_id)
+        link = _lock_link(link.pk)
+        if not is_eligible(event, link.student):
+            raise StudentNotEligible()
+        if Signup.objects.filter(event=event, student=link.student, status__in=LIVE).exists():
+            raise AlreadySignedUp("This student has a place or a waitlist spot: withdraw instead.")
+        return Signup.objects.create(
+            event=event, student=link.student, guardian=link.guardian, link=link, status=SignupStatus.DECLINED, created_at=now, status_changed_at=now, ended_at=now
+        )
+
+
+def signup_withdraw(*, signup_id: int, link: GuardianLink, actor: str) -> tuple[Signup, int]:
+    """Take a child out. A paid place is refunded per the event's policy, only before the sign-up deadline
+    (after it, the school decides). The freed place goes to the waitlist. Returns the sign-up and the refund."""
+    now = clock.now()
+    with transaction.atomic(durable=True):
+        event_id = Signup.objects.filter(pk=signup_id, student_id=link.student_id).values_list("event_id", flat=True).first()
+        if event_id is None:
+            raise SignupNotFound()
+        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id)
+        link = _lock_link(link.pk)
+        signup = Signup.objects.select_for_update(of=("self",)).select_related("student", "guardian__user", "paid_by").get(pk=signup_id)
+        if signup.status not in LIVE:
+            raise SignupStateInvalid(f"A {signup.status} sign-up cannot be withdrawn.")
+        if now >= event.starts_at:
+            raise SignupStateInvalid("The event has started; talk to the school.")
+        paid = signup.amount_paid - signup.refunded_amount
+        if paid > 0 and not signups_open(event, now=now):
+            raise WithdrawalClosed()
+        held_place = signup.status in HOLDS_PLACE
+        refund = refund_amount(paid=paid, percent=event.refund_percent) if paid else 0
+        signup.status = SignupStatus.WITHDRAWN
+        signup.status_changed_at = signup.ended_at = now
+        signup.save(update_fields=["status", "status_changed_at", "ended_at"])
+        if refund:
+            refund_locked(signup=signup, event=event, amount=refund, actor=actor, memo=f"Withdrawal from {event.title}")
+        signup.event = event
+        notices.signup_changed(signup, refund=refund)
+        if held_place:
+            release_overdue_locked(event, now=now)
+    return signup, refund

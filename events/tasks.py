@@ -1,0 +1,77 @@
+"""Celery tasks: thin, by id, safe to run twice. Beat jobs only cause side effects (refunds owed,
+notices, offers); every deadline is still judged at request time."""
+
+from datetime import timedelta
+
+import structlog
+from celery import shared_task
+
+from events import services
+from events.chain import consent_chain_verify
+from events.models import UNPAID_PLACE, ConsentChain, Event, EventStatus, Signup
+from events.services.places import event_places_refresh
+from guardians import clock
+from guardians.models import StaffMember, StaffRole
+from guardians.notifications import notify
+
+log = structlog.get_logger("events.tasks")
+TRANSIENT = (ConnectionError, TimeoutError)
+
+
+@shared_task(name="events.tasks.settle_cancelled_event", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8)
+def settle_cancelled_event(event_id: int) -> int:
+    return services.event_cancellation_settle(event_id=event_id)
+
+
+@shared_task(name="events.tasks.send_due_reminders")
+def send_due_reminders() -> int:
+    """The automatic reminder, once per event, `reminder_hours_before_deadline` before the deadline."""
+    now = clock.now()
+    reminded = 0
+    due = Event.objects.filter(status=EventStatus.PUBLISHED, signup_deadline__gt=now, reminder_hours_before_deadline__gt=0).select_related("school")
+    for event in due:
+        if event.signup_deadline - now <= timedelta(hours=event.reminder_hours_before_deadline):
+            reminded += services.event_remind(event=event, automatic=True)
+    return reminded
+
+
+@shared_task(name="events.tasks.advance_waitlists")
+def advance_waitlists() -> int:
+    """Offer places freed by unpaid deadlines without waiting for the next request on the event."""
+    now = clock.now()
+    event_ids = (
+        Signup.objects.filter(status__in=UNPAID_PLACE, payment_due_at__lte=now, event__status=EventStatus.PUBLISHED)
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    return sum(len(event_places_refresh(event_id=event_id)) for event_id in list(event_ids))
+
+
+@shared_task(name="events.tasks.verify_consent_chains")
+def verify_consent_chains() -> list[int]:
+    """Recompute every school's consent chain; tell the school's admins if one is broken."""
+    broken = []
+    for chain in ConsentChain.objects.select_related("school").order_by("school_id"):
+        report = consent_chain_verify(school=chain.school)
+        if report.valid:
+            continue
+        broken.append(chain.school_id)
+        log.error("consent_chain_broken", school_id=chain.school_id, problems=report.problems[:20])
+        admins = [staff.user for staff in StaffMember.objects.filter(school=chain.school).select_related("user") if staff.has_role(StaffRole.ADMIN)]
+        first = report.problems[0]
+        notify(
+            users=admins,
+            kind="consent_chain_broken",
+            title="Consent records failed verification",
+            body=f"{len(report.problems)} problem(s) in {chain.school.name}'s consent records, first at record {first['sequence']}: {first['detail']}.",
+            data={"school_id": chain.school_id, "problems": report.problems[:20]},
+            dedupe_key=f"consent_chain_broken:{chain.school_id}:{clock.now().date().isoformat()}",
+        )
+    return broken
+
+
+@shared_task(name="events.tasks.pay_signup_after_topup", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8)
+def pay_signup_after_topup(topup_id: int) -> int:
+    from events.services.card_payments import signup_pay_after_topup
+
+    return len(signup_pay_after_topup(topup_id=topup_id))

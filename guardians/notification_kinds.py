@@ -1,0 +1,34 @@
+"""Every kind of notification the product sends, with what a guardian sees when choosing email for it.
+
+A kind missing here still works (it is emailed, as before); listing it lets
+guardians turn its email off. `email_default` is what applies with no choice made.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    code: str
+    label: str
+    email_default: bool = True
+
+
+KINDS: dict[str, NotificationKind] = {
+    kind.code: kind
+    for kind in [
+        NotificationKind("low_balance", "A child's card balance is low"),
+        NotificationKind("event_published", "A new excursion or event for my child"),
+        NotificationKind("event_signup", "My event sign-ups: confirmations, payments and waitlist places"),
+        NotificationKind("event_reminder", "Reminders before an event's sign-up deadline"),
+        NotificationKind("event_cancelled", "An event was cancelled and refunded"),
+        NotificationKind("announcement", "Announcements from the school"),
+        NotificationKind("absence_acknowledged", "The school has seen my absence note", email_default=False),
+        NotificationKind("consent_chain_broken", "Consent evidence failed verification (school administrators)"),
+    ]
+}
+
+
+def kind_email_default(code: str) -> bool:
+    kind = KINDS.get(code)
+    return kind.email_default if kind else True
