@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from wallet.models import Merchant, Terminal
+from guardians import clock
+from wallet.models import Account, Entry, LedgerTransaction, Merchant, ReconciliationIssue, Terminal
 
 
 class TerminalInline(admin.TabularInline):
@@ -16,3 +17,66 @@ class MerchantAdmin(admin.ModelAdmin):
     list_display = ["name", "abn", "school", "is_active"]
     search_fields = ["name", "abn"]
     inlines = [TerminalInline]
+
+
+# --- Ledger and reconciliation: read-only. Money moves only through the services;
+# a correction is a reversing transaction, never an edit here. ---------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    extra = 0
+    fields = ["id", "account", "amount", "balance_after", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["id", "name", "kind", "balance", "held", "currency", "allow_negative"]
+    list_filter = ["kind", "allow_negative"]
+    search_fields = ["name", "system_code"]
+    list_select_related = ["guardian", "student", "merchant"]
+    raw_id_fields = ["guardian", "student", "merchant"]
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "reference", "actor", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["reference"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["reverses"]
+    inlines = [EntryInline]
+
+
+@admin.register(ReconciliationIssue)
+class ReconciliationIssueAdmin(ReadOnlyAdmin):
+    list_display = ["id", "run_at", "kind", "account", "transaction", "expected", "actual", "resolved_at"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    raw_id_fields = ["account", "transaction"]
+    actions = ["mark_resolved"]
+
+    @admin.action(description="Mark selected issues resolved")
+    def mark_resolved(self, request, queryset):
+        # The one write allowed here: finance closing an issue after correcting the ledger.
+        resolved = queryset.filter(resolved_at__isnull=True).update(resolved_at=clock.now())
+        self.message_user(request, f"{resolved} issue(s) marked resolved.")
