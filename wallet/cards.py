@@ -15,7 +15,7 @@ from django.db.models import F, Sum
 from guardians import clock, school_time
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
-from wallet import accounts, ledger
+from wallet import accounts, ledger, webhook_events
 from wallet.errors import (
     AmountOutOfRange,
     CardFrozen,
@@ -266,6 +266,7 @@ def _card_charge_locked(
             description=description[:200],
             transaction=posted,
         )
+        webhook_events.card_charged_publish(charge=charge)
         remaining = account.available
         transaction.on_commit(
             lambda: notify_low_balance_if_crossed(student_id=student.pk, before=balance_before, after=remaining)
@@ -298,21 +299,33 @@ def card_charge_refund(*, terminal: Terminal, charge_id: int, amount: int | None
     charge = CardCharge.objects.filter(pk=charge_id, merchant=terminal.merchant).select_related("student").first()
     if charge is None:
         raise ChargeNotFound()
-    reference = f"card_charge_refund:terminal:{terminal.pk}:{idempotency_key}"
+    # The charge is part of the reference: one key can never refund two different charges.
+    reference = f"card_charge_refund:terminal:{terminal.pk}:charge:{charge.pk}:{idempotency_key}"
     already = CardChargeRefund.objects.filter(transaction__reference=reference).first()
     if already is not None:
         return already
     if clock.now() - charge.created_at > settings.CARD_REFUND_WINDOW:
         raise RefundWindowClosed()
+    try:
+        return _card_charge_refund_locked(terminal=terminal, charge=charge, amount=amount, reference=reference)
+    except IntegrityError:
+        # The same key raced itself; the winner's refund is the answer.
+        already = CardChargeRefund.objects.filter(transaction__reference=reference).first()
+        if already is None:
+            raise
+        return already
+
+
+def _card_charge_refund_locked(*, terminal: Terminal, charge: CardCharge, amount: int | None, reference: str) -> CardChargeRefund:
     card_account = accounts.student_card_account(charge.student)
     payable = accounts.merchant_payable(terminal.merchant)
     with transaction.atomic(durable=True):
         locked = ledger.lock_accounts([card_account.pk, payable.pk])
         charge.refresh_from_db(fields=["refunded_amount"])
         refund_amount = charge.net_amount if amount is None else amount
-        _check_amount(refund_amount, maximum=ledger.MAX_AMOUNT)
-        if refund_amount > charge.net_amount:
+        if refund_amount == 0 or refund_amount > charge.net_amount:
             raise RefundExceedsCharge(refundable=charge.net_amount)
+        _check_amount(refund_amount, maximum=ledger.MAX_AMOUNT)
         posted = ledger.reverse_locked(
             accounts=locked,
             original=charge.transaction,

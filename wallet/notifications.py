@@ -2,7 +2,7 @@
 
 import structlog
 
-from guardians import clock
+from guardians import school_time
 from guardians.models import GuardianLink, Student
 from guardians.notifications import notify
 from wallet.models import SpendingControls, TopUp
@@ -23,7 +23,7 @@ def _notify_low_balance(*, student_id: int, before: int, after: int) -> None:
     threshold = controls.low_balance_threshold if controls else None
     if threshold is None or not (before >= threshold > after):
         return
-    student = Student.objects.get(pk=student_id)
+    student = Student.objects.select_related("school").get(pk=student_id)
     users = [
         link.guardian.user
         for link in GuardianLink.objects.filter(student_id=student_id, revoked_at__isnull=True, can_manage_money=True).select_related("guardian__user")
@@ -34,7 +34,8 @@ def _notify_low_balance(*, student_id: int, before: int, after: int) -> None:
         title=f"{student.first_name}'s card balance is low",
         body=f"{student.first_name}'s card has {format_cents(after)} left.",
         data={"student_id": student_id, "balance": after},
-        dedupe_key=f"low_balance:{student_id}:{clock.now().date().isoformat()}",
+        # Once a school day: the school's date, not UTC's (which turns over mid-morning in Sydney).
+        dedupe_key=f"low_balance:{student_id}:{school_time.school_today(student.school).isoformat()}",
     )
 
 

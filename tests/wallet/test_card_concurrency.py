@@ -95,3 +95,25 @@ def test_freeze_racing_charges_leaves_no_charge_after_the_freeze(card_world):
     frozen_at = card_world.card.status_changed_at
     assert not CardCharge.objects.filter(created_at__gt=frozen_at).exists()
     assert_ledger_consistent()
+
+
+def test_one_refund_key_racing_itself_refunds_once(card_world):
+    give_card_money(card_world.student, 10 * PRICE)
+    raw_key = card_world.terminal_client.raw_key
+    charge_id = APIClient(HTTP_X_TERMINAL_KEY=raw_key).post(
+        "/api/v1/terminal/charges",
+        {"card_identifier": card_world.card_number, "amount": PRICE},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="sale",
+    ).json()["charge_id"]
+
+    def refund(_):
+        client = APIClient()
+        client.credentials(HTTP_X_TERMINAL_KEY=raw_key)
+        return client.post(f"/api/v1/terminal/charges/{charge_id}/refunds", {}, format="json", HTTP_IDEMPOTENCY_KEY="same-refund").status_code
+
+    statuses = Counter(run_concurrently(refund, 10))
+
+    assert set(statuses) <= {201, 409} and statuses[201] >= 1
+    assert accounts.student_card_account(card_world.student).balance == 10 * PRICE
+    assert_ledger_consistent()

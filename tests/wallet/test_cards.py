@@ -16,6 +16,7 @@ from tests.factories import (
     give_wallet_money,
 )
 from tests.wallet.conftest import assert_ledger_consistent
+from guardians.models import Notification
 from wallet import accounts
 from wallet.models import CardCharge, CardStatus, Entry, LedgerTransaction, SpendingControls, StudentCard
 
@@ -371,3 +372,40 @@ def test_a_card_number_cannot_be_issued_twice(client_for):
 
     assert response.status_code == 409
     assert response.json()["code"] == "card_identifier_taken"
+
+
+def test_a_refund_key_cannot_refund_a_second_charge(card_world):
+    give_card_money(card_world.student, 1000)
+    first = charge(card_world, 300).json()["charge_id"]
+    second = charge(card_world, 300).json()["charge_id"]
+
+    a = post(card_world.terminal_client, f"/api/v1/terminal/charges/{first}/refunds", {}, key="refund-key")
+    b = post(card_world.terminal_client, f"/api/v1/terminal/charges/{second}/refunds", {}, key="refund-key-2")
+
+    assert (a.json()["charge_id"], b.json()["charge_id"]) == (first, second)
+    assert card_balance(card_world.student) == 1000
+
+
+def test_refunding_a_fully_refunded_charge_says_nothing_is_left(card_world):
+    give_card_money(card_world.student, 1000)
+    charge_id = charge(card_world, 300).json()["charge_id"]
+    post(card_world.terminal_client, f"/api/v1/terminal/charges/{charge_id}/refunds", {})
+
+    again = post(card_world.terminal_client, f"/api/v1/terminal/charges/{charge_id}/refunds", {})
+
+    assert again.status_code == 422
+    assert again.json()["code"] == "refund_exceeds_charge"
+    assert again.json()["details"] == {"refundable": 0}
+
+
+def test_low_balance_notice_is_once_per_school_day(card_world, django_capture_on_commit_callbacks):
+    give_card_money(card_world.student, 2000)
+    SpendingControls.objects.create(student=card_world.student, low_balance_threshold=1000)
+    # Sydney: 08:00 and 14:00 on the same school day straddle midnight UTC.
+    with time_machine.travel("2026-11-25T21:00:00Z", tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert charge(card_world, 1500).status_code == 201
+    with time_machine.travel("2026-11-26T03:00:00Z", tick=False), django_capture_on_commit_callbacks(execute=True):
+        give_card_money(card_world.student, 2000)
+        assert charge(card_world, 2000).status_code == 201
+
+    assert Notification.objects.filter(kind="low_balance").count() == 1
