@@ -329,5 +329,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ProviderApprovalStatusEnum": "vouchers.models.ApprovalStatus",
         "VoucherSettlementStatusEnum": "vouchers.models.Settlement.Status",
         "BulkIssueJobStatusEnum": "vouchers.models.BulkIssueJob.Status",
+        "VoucherUptakeGroupByEnum": "vouchers.reports.GROUPINGS",
+        "VoucherCodeStyleEnum": "vouchers.codes.STYLES",
+        "VoucherKeyStatusEnum": "vouchers.tokens.KEY_STATUSES",
     }
 )

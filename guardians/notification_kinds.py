@@ -25,6 +25,14 @@ KINDS: dict[str, NotificationKind] = {
         NotificationKind("announcement", "Announcements from the school"),
         NotificationKind("absence_acknowledged", "The school has seen my absence note", email_default=False),
         NotificationKind("consent_chain_broken", "Consent evidence failed verification (school administrators)"),
+        NotificationKind("auto_topup_succeeded", "An automatic top-up was charged to my saved card"),
+        NotificationKind("auto_topup_failed", "An automatic top-up could not be charged"),
+        NotificationKind("canteen_reminder", "A reminder before the canteen cut-off when a child has no order"),
+        NotificationKind("canteen_prep_list", "The kitchen's prep list is ready (canteen staff)"),
+        NotificationKind("voucher_issued", "A voucher was issued to me"),
+        NotificationKind("voucher_expiring", "A voucher of mine expires soon"),
+        NotificationKind("voucher_revoked", "A voucher of mine was revoked"),
+        NotificationKind("voucher_cancelled", "A voucher of mine was cancelled"),
     ]
 }
 

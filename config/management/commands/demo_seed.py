@@ -19,6 +19,7 @@ from guardians.models import (
 )
 from canteen import demo as canteen_demo
 from events import demo as events_demo
+from vouchers import demo as vouchers_demo
 from wallet import demo as wallet_demo
 from wallet.models import Merchant, Terminal
 from wallet.terminal_keys import parse_prefix, terminal_create
@@ -101,6 +102,7 @@ class Command(BaseCommand):
         wallet_demo.seed()
         canteen_demo.seed()
         events_demo.seed()
+        vouchers_demo.seed()
         if not quiet:
             self._print_logins()
 
@@ -126,4 +128,5 @@ class Command(BaseCommand):
         out("  programs:   programs@nsw.example      Django admin: root@tuckbox.example at /admin/")
         out(f"  terminal:   X-Terminal-Key: {DEMO_TERMINAL_KEY}")
         out(f"  cards:      {', '.join(f'{number} ({card})' for number, card in wallet_demo.DEMO_CARDS.items())}")
+        out(f"  vouchers:   {vouchers_demo.SUMMARY}")
         out("")

@@ -1,0 +1,28 @@
+"""Run voucher settlement now: what the daily Celery job does, for operators and the demo."""
+
+from django.core.management.base import BaseCommand
+
+from vouchers.models import Settlement
+from vouchers.settlement import settle_all
+from wallet.money import format_dollars
+
+
+class Command(BaseCommand):
+    help = "Settle merchants' voucher redemptions up to last midnight (Sydney) and pay them out."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--include-today",
+            action="store_true",
+            help="Settle up to now, dated today (for the demo; the nightly job then settles the rest of today tomorrow).",
+        )
+
+    def handle(self, *args, include_today=False, **options):
+        created = settle_all(include_today=include_today)
+        for settlement in Settlement.objects.filter(pk__in=[s.pk for s in created]).select_related("merchant"):
+            self.stdout.write(
+                f"{settlement.merchant.name}: ${format_dollars(settlement.amount)} for {settlement.business_date} "
+                f"({settlement.status}{', ' + settlement.transfer_id if settlement.transfer_id else ''})"
+            )
+        if not created:
+            self.stdout.write("Nothing to settle.")

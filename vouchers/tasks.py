@@ -1,0 +1,22 @@
+"""Voucher jobs: thin, take ids, safe to run twice."""
+
+from celery import shared_task
+
+from vouchers import issuing, reminders, settlement
+
+
+@shared_task(name="vouchers.tasks.bulk_issue_run")
+def bulk_issue_run(job_id: int) -> dict:
+    job = issuing.bulk_issue_run(job_id=job_id)
+    return {"status": job.status, "processed_rows": job.processed_rows, "issued_vouchers": job.issued_vouchers}
+
+
+@shared_task(name="vouchers.tasks.settle_vouchers_daily")
+def settle_vouchers_daily() -> list[int]:
+    """Settle yesterday's redemptions (school-system local day) and pay what is unpaid."""
+    return [created.pk for created in settlement.settle_all()]
+
+
+@shared_task(name="vouchers.tasks.send_expiry_reminders")
+def send_expiry_reminders() -> int:
+    return reminders.expiry_reminders_send()
