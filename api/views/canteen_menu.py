@@ -70,6 +70,7 @@ class MenuItemListView(GenericAPIView):
         operation_id="menu_item_list",
         tags=[TAG],
         summary="List the school's menu items",
+        description="Every item of the staff member's school, newest first, active or not.",
         responses={200: MenuItemOutput(many=True), **problems(403)},
         examples=[OpenApiExample("Menu", value=[MENU_ITEM_EXAMPLE], response_only=True)],
     )
@@ -126,6 +127,7 @@ class CanteenSettingsView(APIView):
         operation_id="canteen_settings_retrieve",
         tags=[TAG],
         summary="The canteen's ordering rules",
+        description="The cut-off (school-local wall-clock time), late window, how far ahead orders may be placed, the reminder lead time and the service weekdays.",
         responses={200: CanteenSettingsOutput, **problems(403, {422: ["canteen_not_configured"]})},
         examples=[
             OpenApiExample(

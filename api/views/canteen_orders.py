@@ -73,6 +73,7 @@ class StudentOrderListView(GenericAPIView):
         operation_id="canteen_order_list",
         tags=[TAG],
         summary="A child's canteen orders",
+        description="Newest first, every state, each with its receipt number.",
         responses={200: OrderOutput(many=True), **problems(404)},
         examples=[OpenApiExample("Orders", value=[ORDER_EXAMPLE], response_only=True)],
     )
@@ -126,6 +127,7 @@ class OrderDetailView(APIView):
         operation_id="canteen_order_retrieve",
         tags=[TAG],
         summary="An order and its receipt",
+        description="The order with its lines as bought (name, price and allergens at the time), its state and its payment state. Guardians see their children's orders, staff their school's.",
         responses={200: OrderOutput, **problems(404)},
         examples=[OpenApiExample("Order", value=ORDER_EXAMPLE, response_only=True)],
     )
@@ -213,6 +215,7 @@ class StaffOrderCollectView(APIView):
         operation_id="canteen_order_collect",
         tags=[TAG],
         summary="Mark an order collected",
+        description="Canteen staff hand the bag over. A not-collected order can still be marked collected later that day.",
         request=None,
         responses={200: OrderOutput, **problems(403, 404, {409: ["order_state_invalid"]})},
         examples=[OpenApiExample("Collected", value={**ORDER_EXAMPLE, "status": "fulfilled", "payment_state": "charged"}, response_only=True)],
@@ -258,6 +261,7 @@ class PrepListCsvView(APIView):
         operation_id="canteen_prep_list_csv",
         tags=[TAG],
         summary="The prep list as CSV",
+        description="One row per order: class, child, items, allergens in capitals, dietary needs, receipt number and state.",
         parameters=[DATE_PARAMETER],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, examples=[OpenApiExample("CSV", value="roll_class,student,items,allergens\n4B,Mia Nguyen,1 x Chicken wrap,PEANUT\n")]), **problems(400, 403)},
     )

@@ -309,6 +309,7 @@ class LinkListView(APIView):
         operation_id="link_list",
         tags=[TAG_LINKS],
         summary="My links to children",
+        description="Every child you are linked to, with the permissions your link carries (money, consent).",
         responses={200: LinkOutput(many=True)},
         examples=[OpenApiExample("Links", value=[LINK_EXAMPLE], response_only=True)],
     )
