@@ -334,3 +334,5 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "VoucherKeyStatusEnum": "vouchers.tokens.KEY_STATUSES",
     }
 )
+# Last: tidies what drf-spectacular emits so Spectral and client generators accept it.
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("openapi.hooks.clean_for_generators")

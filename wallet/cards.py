@@ -321,10 +321,11 @@ def _card_charge_refund_locked(*, terminal: Terminal, charge: CardCharge, amount
     with transaction.atomic(durable=True):
         locked = ledger.lock_accounts([card_account.pk, payable.pk])
         charge.refresh_from_db(fields=["refunded_amount"])
+        if amount is not None:
+            _check_amount(amount, maximum=ledger.MAX_AMOUNT)
         refund_amount = charge.net_amount if amount is None else amount
-        if refund_amount == 0 or refund_amount > charge.net_amount:
+        if refund_amount == 0 or refund_amount > charge.net_amount:  # nothing left, or more than is left
             raise RefundExceedsCharge(refundable=charge.net_amount)
-        _check_amount(refund_amount, maximum=ledger.MAX_AMOUNT)
         posted = ledger.reverse_locked(
             accounts=locked,
             original=charge.transaction,

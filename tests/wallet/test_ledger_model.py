@@ -369,10 +369,10 @@ class LedgerMachine(RuleBasedStateMachine):
         if self._now() - charge.at > REFUND_WINDOW:
             return "refund_window_closed"
         left = charge.amount - charge.refunded
-        wanted = left if amount is None else amount
-        if wanted <= 0:
+        if amount is not None and amount <= 0:
             return "amount_out_of_range"
-        if wanted > left:
+        wanted = left if amount is None else amount
+        if wanted == 0 or wanted > left:
             return "refund_exceeds_charge"
         return None
 
