@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("api.routes.vouchers")),
     path("", include("api.routes.canteen")),
     path("", include("api.routes.events")),
+    path("", include("api.routes.webhooks")),
 ]

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import structlog
 from django.db import IntegrityError, transaction
 
-from canteen import calendar
+from canteen import calendar, webhook_events
 from canteen.models import CanteenSettings, CutoffRun, Order, OrderStatus
 from guardians import clock, school_time
 from guardians.models import StaffRole
@@ -51,13 +51,16 @@ def cutoff_run(*, school, service_date: date) -> CutoffRun | None:
             order.save(update_fields=["payment"])
             posted += 1
 
-    finished_now = CutoffRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
-        finished_at=clock.now(), orders_posted=posted
-    )
+    with transaction.atomic():  # the run finishes and says so together, once
+        finished_now = CutoffRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+            finished_at=clock.now(), orders_posted=posted
+        )
+        run.refresh_from_db()
+        if finished_now:
+            webhook_events.orders_cut_off_publish(run=run)
     if finished_now:
         _notify_kitchen(school, service_date)
         log.info("canteen_cutoff_done", school_id=school.pk, service_date=str(service_date), orders_posted=posted)
-    run.refresh_from_db()
     return run
 
 

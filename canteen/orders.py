@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from canteen import calendar, configuration, menus
+from canteen import calendar, configuration, menus, webhook_events
 from canteen.errors import OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
 from canteen.models import DailyStock, Order, OrderLine, OrderStatus
 from guardians import clock
@@ -59,6 +59,7 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
             )
             OrderLine.objects.bulk_create([_line(order, line) for line in priced])
             _take_payment(order, locked, wallet.pk, payable.pk, reference)
+            webhook_events.order_placed_publish(order=order)
     except IntegrityError as error:
         if "one_live_order_per_child_day" in str(error):
             raise OrderExists() from None

@@ -334,5 +334,24 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "VoucherKeyStatusEnum": "vouchers.tokens.KEY_STATUSES",
     }
 )
+
+# --- Outbound webhooks ----------------------------------------------------------
+# Private, loopback and link-local targets are refused unless this allows them: the default only
+# on the embedded SQLite database (a developer's machine); tests turn it on for their local receiver.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=DATABASE_IS_SQLITE)
+# Production endpoints must be https (the payloads carry amounts and ids); plain http only where
+# private targets are allowed.
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not WEBHOOKS_ALLOW_PRIVATE_TARGETS)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=5.0)
+# After a secret rotation the old secret still signs deliveries (alongside the new one) this long.
+WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
+WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT = env.int("WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT", default=20)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "WebhookEventTypeEnum": "guardians.webhooks.event_types.EVENT_TYPE_CHOICES",
+        "WebhookDeliveryStatusEnum": "guardians.models_webhooks.WebhookDelivery.Status",
+    }
+)
 # Last: tidies what drf-spectacular emits so Spectral and client generators accept it.
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("openapi.hooks.clean_for_generators")

@@ -347,3 +347,12 @@ class AbsenceNote(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(last_day__gte=models.F("first_day")), name="absence_ends_after_start")
         ]
+
+
+# Outbound webhooks live in their own module; importing them here registers them with the app.
+from guardians.models_webhooks import (  # noqa: E402,F401
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEvent,
+    WebhookSubscription,
+)

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 
 from guardians import clock
 from guardians.errors import DomainError
-from vouchers import numbers, rules, tokens
+from vouchers import numbers, rules, tokens, webhook_events
 from vouchers.errors import (
     AmountExceedsRemaining,
     DateOfBirthMismatch,
@@ -251,6 +251,7 @@ def _redeem_locked(*, terminal, voucher_ids, payable_id, amount, category, descr
         voucher.state = VoucherState.REDEEMED if voucher.remaining_value == 0 else VoucherState.PARTLY_REDEEMED
         voucher.save(update_fields=["remaining_value", "forfeited_value", "state"])
         RedemptionLine.objects.create(redemption=redemption, voucher=voucher, amount=applied, forfeited_amount=forfeited)
+    webhook_events.voucher_redeemed_publish(redemption=redemption)
     return redemption
 
 

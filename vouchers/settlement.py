@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from guardians import clock
-from vouchers import numbers, payouts
+from vouchers import numbers, payouts, webhook_events
 from vouchers.models import Redemption, Settlement
 from wallet import accounts, ledger
 from wallet.gateway import GatewayDeclined, GatewayRejected, GatewayUnavailable
@@ -165,9 +165,12 @@ def settlement_pay(*, settlement_id: int) -> Settlement:
         return Settlement.objects.get(pk=settlement.pk)
     except (GatewayRejected, GatewayDeclined) as exc:
         return settlement_fail(settlement_id=settlement.pk, reason=str(exc))
-    Settlement.objects.filter(pk=settlement.pk, status=Settlement.Status.PENDING_PAYOUT).update(
-        status=Settlement.Status.PAID, transfer_id=transfer.id, paid_at=clock.now(), last_error=""
-    )
+    with transaction.atomic():  # paid and announced together, once
+        paid = Settlement.objects.filter(pk=settlement.pk, status=Settlement.Status.PENDING_PAYOUT).update(
+            status=Settlement.Status.PAID, transfer_id=transfer.id, paid_at=clock.now(), last_error=""
+        )
+        if paid:
+            webhook_events.settlement_paid_publish(settlement=Settlement.objects.get(pk=settlement.pk))
     return Settlement.objects.get(pk=settlement.pk)
 
 

@@ -15,7 +15,7 @@ from django.db.models import F, Sum
 from guardians import clock, school_time
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
-from wallet import accounts, ledger
+from wallet import accounts, ledger, webhook_events
 from wallet.errors import (
     AmountOutOfRange,
     CardFrozen,
@@ -266,6 +266,7 @@ def _card_charge_locked(
             description=description[:200],
             transaction=posted,
         )
+        webhook_events.card_charged_publish(charge=charge)
         remaining = account.available
         transaction.on_commit(
             lambda: notify_low_balance_if_crossed(student_id=student.pk, before=balance_before, after=remaining)

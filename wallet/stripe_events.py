@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import F
 
 from guardians import clock
-from wallet import accounts, ledger
+from wallet import accounts, ledger, webhook_events
 from wallet.errors import WebhookPayloadInvalid, WebhookSignatureInvalid
 from wallet.gateway import get_gateway
 from wallet.models import AccountKind, PaymentMethod, ReconciliationIssue, StripeEvent, TopUp, TopUpRefund
@@ -196,6 +196,7 @@ def _credit_locked(topup: TopUp, locked: dict, *, charge_id: str | None) -> bool
     topup.failure_code = topup.failure_message = ""
     topup.charge_id = charge_id or topup.charge_id
     topup.save(update_fields=["credit_transaction", "status", "succeeded_at", "failure_code", "failure_message", "charge_id"])
+    webhook_events.topup_succeeded_publish(topup=topup)
     if "card" in ids:
         ledger.post_locked(
             accounts=locked,

@@ -9,7 +9,7 @@ whatever the retries.
 
 from django.db import transaction
 
-from events import notices
+from events import notices, webhook_events
 from events.errors import PaymentDeadlinePassed, SignupNotFound, SignupNotPayable
 from events.models import UNPAID_PLACE, Event, EventStatus, PaymentMethod, Signup, SignupStatus
 from events.rules import payment_overdue
@@ -58,6 +58,7 @@ def _confirm_paid_locked(*, event: Event, signup: Signup, payer: Guardian, metho
     signup.save(update_fields=["status", "status_changed_at", "paid_at", "amount_paid", "paid_by", "payment_method", "payment_transaction"])
     signup.event = event
     notices.signup_changed(signup)
+    webhook_events.signup_confirmed_publish(signup=signup)
     return signup
 
 

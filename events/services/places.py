@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from events import notices
+from events import notices, webhook_events
 from events.models import HOLDS_PLACE, UNPAID_PLACE, Event, EventStatus, Signup, SignupStatus
 from events.rules import offer_deadline
 from guardians import clock
@@ -62,6 +62,8 @@ def offer_places_locked(event: Event, *, now: datetime) -> list[Signup]:
         signup.save(update_fields=["status", "status_changed_at", "offered_at", "payment_due_at"])
         signup.event = event
         notices.signup_changed(signup)
+        if signup.status == SignupStatus.CONFIRMED:  # a free event's place offered is a place taken
+            webhook_events.signup_confirmed_publish(signup=signup)
     return offered
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from events import notices
+from events import notices, webhook_events
 from events.chain import consent_append_locked
 from events.consent_forms import answers_validate
 from events.errors import (
@@ -132,6 +132,8 @@ def signup_sign(
             )
         )
         notices.signup_changed(signup)
+        if signup.status == SignupStatus.CONFIRMED:  # a free event: confirmed as it is signed
+            webhook_events.signup_confirmed_publish(signup=signup)
     return signup
 
 

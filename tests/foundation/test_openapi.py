@@ -79,3 +79,26 @@ def test_secured_operations_declare_a_scheme(schema):
     for name, operation in _operations(schema):
         for requirement in operation.get("security", []):
             assert set(requirement) <= schemes | set(), name
+
+
+def _has_example(content: dict) -> bool:
+    return "examples" in content or "example" in content
+
+
+def test_every_operation_has_a_description_and_examples_of_what_it_takes_and_gives(schema):
+    """What a developer who has never seen our code needs next to each operation (third-party clients)."""
+    problems = []
+    for name, operation in _operations(schema):
+        label = f"{name} ({operation.get('operationId')})"
+        if not (operation.get("description") or "").strip():
+            problems.append(f"{label}: no description")
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            if not _has_example(content):
+                problems.append(f"{label}: no example of its {media_type} request")
+        for code, response in operation.get("responses", {}).items():
+            json_body = response.get("content", {}).get("application/json")
+            if code.startswith("2") and json_body is not None and not _has_example(json_body):
+                problems.append(f"{label}: no example of its {code} answer")
+            if int(code) >= 400 and not response.get("description", "").startswith("Error codes: "):
+                problems.append(f"{label}: {code} does not list its error codes")
+    assert not problems, "\n".join(problems)

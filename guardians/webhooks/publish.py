@@ -1,0 +1,64 @@
+"""Publishing an event: record it and its deliveries in the caller's transaction, send after commit."""
+
+import json
+from functools import partial
+
+import structlog
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from guardians import clock
+from guardians.models_webhooks import WebhookDelivery, WebhookEvent, WebhookSubscription
+from guardians.webhooks.event_types import EVENT_TYPES
+
+log = structlog.get_logger("guardians.webhooks")
+
+
+def webhook_event_publish(
+    *, event_type: str, data: dict, school_id: int | None = None, program_id: int | None = None
+) -> WebhookEvent | None:
+    """Record `event_type` for the tenant's active subscriptions that want it; deliver after commit.
+
+    Call it inside the transaction that makes the event true, so a rolled-back write never
+    announces anything and an idempotent replay (which writes nothing) announces nothing
+    again. With no interested subscription nothing is stored and None is returned.
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {event_type!r}: add it to guardians.webhooks.event_types")
+    subscriptions = _interested(event_type=event_type, school_id=school_id, program_id=program_id)
+    if not subscriptions:
+        return None
+    # Stored as it will be sent: dates and decimals become strings once, here.
+    payload = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    return event_record(event_type=event_type, data=payload, school_id=school_id, program_id=program_id, subscriptions=subscriptions)
+
+
+def _interested(*, event_type: str, school_id: int | None, program_id: int | None) -> list[WebhookSubscription]:
+    if school_id is None and program_id is None:
+        return []
+    tenant = WebhookSubscription.objects.filter(is_active=True)
+    tenant = tenant.filter(school_id=school_id) if school_id is not None else tenant.filter(program_id=program_id)
+    # A tenant has a handful of subscriptions: filtering the JSON list here works on every database.
+    return [subscription for subscription in tenant if event_type in subscription.event_types]
+
+
+def event_record(*, event_type: str, data: dict, school_id, program_id, subscriptions: list[WebhookSubscription]) -> WebhookEvent:
+    """Store the event and one due delivery per subscription; each is enqueued after commit."""
+    now = clock.now()
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(type=event_type, school_id=school_id, program_id=program_id, data=data, created_at=now)
+        deliveries = WebhookDelivery.objects.bulk_create(
+            [WebhookDelivery(event=event, subscription=subscription, next_attempt_at=now, created_at=now) for subscription in subscriptions]
+        )
+        for delivery in deliveries:
+            transaction.on_commit(partial(delivery_enqueue, delivery.pk))
+    return event
+
+
+def delivery_enqueue(delivery_id: int) -> None:
+    from guardians.tasks import deliver_webhook  # tasks import the webhooks package
+
+    try:
+        deliver_webhook.delay(delivery_id)
+    except Exception:  # a broker outage must not fail the caller: the delivery is due, the beat task sends it
+        log.exception("webhook_enqueue_failed", delivery_id=delivery_id)

@@ -1,0 +1,53 @@
+"""What vouchers tell webhook subscribers (the program's). Ids and integer cents only.
+
+Not wired yet: the vouchers app calls these (see the note at each) inside the transaction
+that moves the money, so each is published once per movement.
+"""
+
+from collections import defaultdict
+
+from guardians.webhooks import webhook_event_publish
+from vouchers.models import Redemption, Settlement
+from wallet.models.ledger import CURRENCY
+
+
+def voucher_redeemed_publish(*, redemption: Redemption) -> None:
+    """Call at the end of `redemption._redeem_locked`, after the lines are created."""
+    webhook_event_publish(
+        event_type="voucher.redeemed",
+        program_id=redemption.program_id,
+        data={
+            "redemption_id": redemption.pk,
+            "merchant_id": redemption.merchant_id,
+            "amount": redemption.amount,
+            "currency": CURRENCY,
+            "category": redemption.category,
+            "voucher_ids": sorted(redemption.lines.values_list("voucher_id", flat=True)),
+            "created_at": redemption.created_at,
+        },
+    )
+
+
+def settlement_paid_publish(*, settlement: Settlement) -> None:
+    """Call in `settlement.settlement_pay`, in one transaction with the guarded update to PAID, when it updated a row.
+
+    A settlement pays one merchant for several programs' redemptions: each program hears of its own part.
+    """
+    per_program: dict[int, int] = defaultdict(int)
+    for program_id, amount in settlement.redemptions.values_list("program_id", "amount"):
+        per_program[program_id] += amount
+    for program_id, amount in settlement.voided_redemptions.values_list("program_id", "amount"):
+        per_program[program_id] -= amount
+    for program_id, amount in sorted(per_program.items()):
+        webhook_event_publish(
+            event_type="voucher.settlement_paid",
+            program_id=program_id,
+            data={
+                "settlement_id": settlement.pk,
+                "merchant_id": settlement.merchant_id,
+                "business_date": settlement.business_date,
+                "amount": amount,
+                "currency": settlement.currency,
+                "paid_at": settlement.paid_at,
+            },
+        )
