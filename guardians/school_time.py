@@ -5,7 +5,7 @@ Windows are half-open [start, end) and built from local midnights, so the
 23- and 25-hour days at daylight-saving changes come out right.
 """
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from guardians import clock
@@ -13,7 +13,7 @@ from guardians.models import School
 
 
 def local_midnight(zone: ZoneInfo, day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def school_today(school: School, *, at: datetime | None = None) -> date:
@@ -36,4 +36,4 @@ def week_window(school: School, *, at: datetime | None = None) -> tuple[datetime
 
 def local_instant(school: School, day: date, moment: time) -> datetime:
     """The UTC instant of a wall-clock time at the school on a given day (e.g. the 08:30 cut-off)."""
-    return datetime.combine(day, moment, tzinfo=ZoneInfo(school.time_zone)).astimezone(timezone.utc)
+    return datetime.combine(day, moment, tzinfo=ZoneInfo(school.time_zone)).astimezone(UTC)

@@ -7,7 +7,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from guardians import clock
-from guardians.errors import AlreadyLinked, EmailTaken, LinkCodeExpired, LinkCodeInvalid, LinkCodeUsed, PermissionMissing
+from guardians.errors import (
+    AlreadyLinked,
+    EmailTaken,
+    LinkCodeExpired,
+    LinkCodeInvalid,
+    LinkCodeUsed,
+    PermissionMissing,
+)
 from guardians.models import Guardian, GuardianLink, LinkCode, Relationship, Student, User
 
 # Crockford base32 without I, L, O, U: nothing a parent can misread on a note home.

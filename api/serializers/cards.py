@@ -5,7 +5,6 @@ from api.serializers.fields import CentsField
 from wallet.models import CardStatus, MerchantCategory
 
 
-
 def category_field():
     return serializers.ChoiceField(choices=MerchantCategory.choices)
 

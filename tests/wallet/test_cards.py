@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from guardians import clock
+from guardians.models import Notification
 from tests.factories import (
     GuardianLinkFactory,
     MerchantFactory,
@@ -16,7 +17,6 @@ from tests.factories import (
     give_wallet_money,
 )
 from tests.wallet.conftest import assert_ledger_consistent
-from guardians.models import Notification
 from wallet import accounts
 from wallet.models import CardCharge, CardStatus, Entry, LedgerTransaction, SpendingControls, StudentCard
 

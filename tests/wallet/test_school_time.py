@@ -1,6 +1,6 @@
 """A school's day and week in its own time zone, across daylight-saving changes (Sydney) and none (Perth)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -11,7 +11,7 @@ from tests.wallet.test_cards import charge
 from wallet.models import SpendingControls
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(text):

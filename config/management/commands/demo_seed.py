@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from canteen import demo as canteen_demo
+from events import demo as events_demo
 from guardians.models import (
     ClosureDay,
     Guardian,
@@ -17,8 +19,6 @@ from guardians.models import (
     Term,
     User,
 )
-from canteen import demo as canteen_demo
-from events import demo as events_demo
 from vouchers import demo as vouchers_demo
 from wallet import demo as wallet_demo
 from wallet.models import Merchant, Terminal
