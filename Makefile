@@ -9,7 +9,7 @@ DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | 
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL
 TEST_ENV := PASSWORD_HASHERS=django.contrib.auth.hashers.MD5PasswordHasher ACCESS_LOG=false LOG_LEVEL=WARNING
 
-.PHONY: run test test-postgres test-sqlite openapi lint migrate demo clean
+.PHONY: run test test-postgres test-sqlite openapi lint migrate demo clean bench bench-quick stack
 
 $(DEPS_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -41,6 +41,22 @@ test-sqlite: $(DEPS_STAMP)
 ## openapi: regenerate the committed schema
 openapi: $(DEPS_STAMP)
 	$(EMBEDDED) $(PY) manage.py spectacular --file openapi/openapi.yaml --validate
+
+## bench: the money paths under load on the production stack, against an in-run baseline (< 10 min).
+## Results: bench/results/latest.json and latest.png; see docs/performance.md. BENCH_SEED=n changes the data.
+bench: $(DEPS_STAMP)
+	$(PY) scripts/with_services.py -- $(PY) -m bench.run
+
+## bench-quick: the same with smaller data and shorter runs (< 2 min), written to bench/results/quick.json
+bench-quick: $(DEPS_STAMP)
+	$(PY) scripts/with_services.py -- $(PY) -m bench.run --quick --output bench/results/quick.json
+
+## stack: the production stack (gunicorn, Celery worker and beat from the Procfile, DEBUG off) on throwaway
+## PostgreSQL and Redis, with the demo data, on 127.0.0.1:$(PORT). See docs/operations.md.
+stack: $(DEPS_STAMP)
+	$(PY) scripts/with_services.py -- env PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=false \
+		CELERY_BEAT_SCHEDULE_FILE="$(CURDIR)/var/celerybeat-schedule" \
+		sh -c 'python manage.py migrate --no-input -v 0 && python manage.py demo_seed --force && exec honcho start -f Procfile'
 
 lint: $(DEPS_STAMP)
 	$(VENV)/bin/ruff check .

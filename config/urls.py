@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -12,6 +13,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+# The benchmark's baseline endpoint exists only under config.settings_bench (`make bench`).
+if getattr(settings, "BENCH_ENABLED", False):
+    urlpatterns.append(path("bench/", include("bench.urls")))
 
 handler404 = "api.views.errors.not_found"
 handler500 = "api.views.errors.server_error"

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from bench.views import BaselineView
+
+urlpatterns = [path("baseline", BaselineView.as_view(), name="bench-baseline")]

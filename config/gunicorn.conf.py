@@ -1,0 +1,28 @@
+"""Gunicorn for production (`Procfile`, `make stack`, `make bench`).
+
+Sync workers, two per core: a request holds its worker for its whole duration,
+which is what Django's ORM and the row locks of the money paths are built for.
+Put a proxy (nginx, a cloud load balancer) in front: it buffers slow clients and
+keeps connections alive, which sync workers do not.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
+worker_class = "sync"
+# Import the application once in the master: workers fork from it and share its memory pages.
+preload_app = True
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+# Queue of connections waiting for a worker (the load balancer's retries land here under a spike).
+backlog = 2048
+# Recycle a worker after this many requests (0: never): a cap on slow leaks, jittered so they don't restart together.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max(max_requests // 10, 0)
+# The application logs one JSON access line per request (api.middleware); gunicorn's own would repeat it.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
