@@ -46,5 +46,6 @@ def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency
         categories=[MerchantCategory.CANTEEN],
         description=description[:200],
         idempotency_key=idempotency_key,
+        card=card,
     )
     return approved, priced

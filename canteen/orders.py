@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from canteen import calendar, configuration, menus, webhook_events
 from canteen.errors import OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
@@ -40,7 +40,7 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
     """
     _require_money_permission(link)
     student, school = link.student, link.student.school
-    existing = Order.objects.filter(hold__reference=reference).first() or Order.objects.filter(payment__reference=reference).first()
+    existing = Order.objects.filter(Q(hold__reference=reference) | Q(payment__reference=reference)).first()
     if existing is not None:
         return existing
     settings = configuration.settings_for(school)

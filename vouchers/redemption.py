@@ -197,7 +197,7 @@ def voucher_redeem(
 def _lock_vouchers(voucher_ids) -> list[Voucher]:
     return list(
         Voucher.objects.select_for_update(of=("self",))
-        .select_related("program", "issue_window")
+        .select_related("program", "issue_window__program")
         .filter(pk__in=voucher_ids)
         .order_by("pk")
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from guardians import clock, school_time
 from guardians.errors import PermissionMissing
@@ -31,6 +31,7 @@ from wallet.errors import (
 )
 from wallet.models import (
     Account,
+    AccountKind,
     CardCharge,
     CardChargeRefund,
     CardStatus,
@@ -189,7 +190,14 @@ class ChargeApproved:
 
 
 def card_charge(
-    *, terminal: Terminal, card_identifier: str, amount: int, categories: list[str], description: str, idempotency_key: str
+    *,
+    terminal: Terminal,
+    card_identifier: str,
+    amount: int,
+    categories: list[str],
+    description: str,
+    idempotency_key: str,
+    card: StudentCard | None = None,
 ) -> ChargeApproved:
     """Charge a student's card at a merchant terminal.
 
@@ -204,20 +212,14 @@ def card_charge(
     if already is not None:
         return ChargeApproved(already, accounts.student_card_account(already.student).available, replayed=True)
 
-    card = card_for_identifier(card_identifier)
+    card = card or card_for_identifier(card_identifier)  # a caller that already looked the card up passes it
     if card is None:
         raise UnknownCard()
-    card_account = accounts.student_card_account(card.student)
-    payable = accounts.merchant_payable(terminal.merchant)
-    controls = spending_controls_for(card.student)
 
     try:
         return _card_charge_locked(
             terminal=terminal,
             card=card,
-            controls=controls,
-            card_account=card_account,
-            payable=payable,
             amount=amount,
             categories=categories,
             description=description,
@@ -231,14 +233,32 @@ def card_charge(
         return ChargeApproved(already, accounts.student_card_account(already.student).available, replayed=True)
 
 
-def _card_charge_locked(
-    *, terminal, card, controls, card_account, payable, amount, categories, description, reference
-) -> ChargeApproved:
+class _AccountsMissing(Exception):
+    pass
+
+
+def _card_charge_locked(*, terminal, card, amount, categories, description, reference) -> ChargeApproved:
+    try:
+        return _card_charge_once(terminal=terminal, card=card, amount=amount, categories=categories, description=description, reference=reference)
+    except _AccountsMissing:  # the first charge of this student, or at this merchant: open the accounts, then as usual
+        accounts.student_card_account(card.student)
+        accounts.merchant_payable(terminal.merchant)
+        return _card_charge_once(terminal=terminal, card=card, amount=amount, categories=categories, description=description, reference=reference)
+
+
+def _card_charge_once(*, terminal, card, amount, categories, description, reference) -> ChargeApproved:
     student = card.student
+    owners = Q(kind=AccountKind.STUDENT_CARD, student_id=student.pk) | Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=terminal.merchant_id)
     with transaction.atomic(durable=True):
-        locked = ledger.lock_accounts([card_account.pk, payable.pk])
+        # Found and locked by owner in one statement (primary-key order, as lock_accounts).
+        locked = ledger.lock_accounts_matching(owners)
+        by_kind = {account.kind: account for account in locked.values()}
+        if len(by_kind) < 2:
+            raise _AccountsMissing()
+        card_account, payable = by_kind[AccountKind.STUDENT_CARD], by_kind[AccountKind.MERCHANT_PAYABLE]
         card.refresh_from_db(fields=["status"])
-        controls.refresh_from_db()
+        # Read once, under the lock; no row means no caps and no bans (nothing to create on the charge path).
+        controls = SpendingControls.objects.filter(student_id=student.pk).first() or SpendingControls(student=student)
         if card.status != CardStatus.ACTIVE:
             raise CardFrozen(f"This card is {card.status}.")
         banned = sorted(set(categories) & set(controls.banned_categories))
@@ -268,8 +288,9 @@ def _card_charge_locked(
         )
         webhook_events.card_charged_publish(charge=charge)
         remaining = account.available
+        threshold = controls.low_balance_threshold
         transaction.on_commit(
-            lambda: notify_low_balance_if_crossed(student_id=student.pk, before=balance_before, after=remaining)
+            lambda: notify_low_balance_if_crossed(student_id=student.pk, before=balance_before, after=remaining, threshold=threshold)
         )
     return ChargeApproved(charge, remaining)
 
@@ -278,20 +299,18 @@ def _check_caps(student: Student, controls: SpendingControls, amount: int) -> No
     if controls.daily_cap is None and controls.weekly_cap is None:
         return
     school = student.school
-    for cap, window, error in (
-        (controls.daily_cap, school_time.day_window(school), DailyCapExceeded),
-        (controls.weekly_cap, school_time.week_window(school), WeeklyCapExceeded),
-    ):
-        if cap is None:
-            continue
-        spent = (
-            CardCharge.objects.filter(student=student, created_at__gte=window[0], created_at__lt=window[1]).aggregate(
-                total=Sum(F("amount") - F("refunded_amount"))
-            )["total"]
-            or 0
-        )
-        if spent + amount > cap:
-            raise error(cap=cap, spent=spent)
+    day, week = school_time.day_window(school), school_time.week_window(school)
+    net = F("amount") - F("refunded_amount")
+    # One scan of the student's charges over both windows answers both caps.
+    spent = CardCharge.objects.filter(
+        student=student, created_at__gte=min(day[0], week[0]), created_at__lt=max(day[1], week[1])
+    ).aggregate(
+        day=Sum(net, filter=Q(created_at__gte=day[0], created_at__lt=day[1])),
+        week=Sum(net, filter=Q(created_at__gte=week[0], created_at__lt=week[1])),
+    )
+    for cap, total, error in ((controls.daily_cap, spent["day"], DailyCapExceeded), (controls.weekly_cap, spent["week"], WeeklyCapExceeded)):
+        if cap is not None and (total or 0) + amount > cap:
+            raise error(cap=cap, spent=total or 0)
 
 
 def card_charge_refund(*, terminal: Terminal, charge_id: int, amount: int | None, idempotency_key: str) -> CardChargeRefund:

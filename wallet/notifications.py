@@ -10,17 +10,18 @@ from wallet.models import SpendingControls, TopUp
 log = structlog.get_logger("wallet.notifications")
 
 
-def notify_low_balance_if_crossed(*, student_id: int, before: int, after: int) -> None:
+def notify_low_balance_if_crossed(*, student_id: int, before: int, after: int, threshold=...) -> None:
     """Run after a charge commits: tell the money guardians when a card balance falls below their
     threshold (once a day), and start an automatic top-up if one of them has set it up."""
-    _notify_low_balance(student_id=student_id, before=before, after=after)
+    _notify_low_balance(student_id=student_id, before=before, after=after, threshold=threshold)
     if after < before:
         _start_auto_topup(student_id)
 
 
-def _notify_low_balance(*, student_id: int, before: int, after: int) -> None:
-    controls = SpendingControls.objects.filter(student_id=student_id).first()
-    threshold = controls.low_balance_threshold if controls else None
+def _notify_low_balance(*, student_id: int, before: int, after: int, threshold=...) -> None:
+    if threshold is ...:  # the caller did not read the controls under its lock: read them now
+        controls = SpendingControls.objects.filter(student_id=student_id).first()
+        threshold = controls.low_balance_threshold if controls else None
     if threshold is None or not (before >= threshold > after):
         return
     student = Student.objects.select_related("school").get(pk=student_id)

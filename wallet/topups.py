@@ -368,6 +368,8 @@ def auto_topup_check(student_id: int) -> TopUp | None:
         .first()
     )
     method = link.guardian.payment_method if link is not None else None
+    if method is None:  # nobody has automatic top-up on: no need to read the card
+        return None
     card_account = Account.objects.filter(kind=AccountKind.STUDENT_CARD, student_id=student_id).first()
     if method is None or card_account is None or method.auto_topup_threshold is None or method.auto_topup_amount is None:
         return None

@@ -3,10 +3,12 @@
 import csv
 from zoneinfo import ZoneInfo
 
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers as drf_serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -104,6 +106,9 @@ CSV_DESCRIPTION = (
 )
 
 
+_DATETIME = drf_serializers.DateTimeField()
+
+
 class GuardianOrCardReader(BasePermission):
     """Guardians (for their linked children), and school staff with the finance or admin role."""
 
@@ -130,8 +135,17 @@ class _StatementPageView(GenericAPIView):
     filter_backends = []  # `from`/`to` are validated by StatementQueryInput
 
     def statement_page(self, entries):
-        page = self.paginate_queryset(entries)
-        return self.get_paginated_response(StatementEntryOutput(page, many=True).data)
+        # The seven shown fields as plain rows: no Entry/LedgerTransaction instances, no serializer per row.
+        rows = entries.values("id", "created_at", "amount", "balance_after", "transaction_id", kind=F("transaction__kind"), memo=F("transaction__memo"))
+        page = self.paginate_queryset(rows)
+        as_text = _DATETIME.to_representation
+        return self.get_paginated_response(
+            [
+                {"id": row["id"], "created_at": as_text(row["created_at"]), "amount": row["amount"], "balance_after": row["balance_after"],
+                 "kind": row["kind"], "memo": row["memo"], "transaction_id": row["transaction_id"]}
+                for row in page
+            ]
+        )
 
 
 class _StatementCsvView(APIView):
