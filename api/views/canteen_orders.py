@@ -254,6 +254,14 @@ class PrepListView(APIView):
         return Response(PrepListOutput(prep.prep_list(school=staff_school(request), service_date=_day(request))).data)
 
 
+def _day_document(request, render, content_type: str, disposition: str) -> HttpResponse:
+    """The day's prep list rendered as a file (CSV for the office, PDF labels for the printer)."""
+    day = _day(request)
+    response = HttpResponse(render(prep.prep_list(school=staff_school(request), service_date=day)), content_type=content_type)
+    response["Content-Disposition"] = disposition.format(day=day)
+    return response
+
+
 class PrepListCsvView(APIView):
     permission_classes = [CanteenStaff]
 
@@ -266,11 +274,7 @@ class PrepListCsvView(APIView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, examples=[OpenApiExample("CSV", value="roll_class,student,items,allergens\n4B,Mia Nguyen,1 x Chicken wrap,PEANUT\n")]), **problems(400, 403)},
     )
     def get(self, request):
-        day = _day(request)
-        body = prep.prep_list_csv(prep.prep_list(school=staff_school(request), service_date=day))
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="prep-list-{day}.csv"'
-        return response
+        return _day_document(request, prep.prep_list_csv, "text/csv; charset=utf-8", 'attachment; filename="prep-list-{day}.csv"')
 
 
 class LabelsPdfView(APIView):
@@ -285,11 +289,7 @@ class LabelsPdfView(APIView):
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, examples=[OpenApiExample("PDF", value="%PDF-1.4 ...")]), **problems(400, 403)},
     )
     def get(self, request):
-        day = _day(request)
-        pdf = prep.labels_pdf(prep.prep_list(school=staff_school(request), service_date=day))
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="labels-{day}.pdf"'
-        return response
+        return _day_document(request, prep.labels_pdf, "application/pdf", 'inline; filename="labels-{day}.pdf"')
 
 
 class DayCloseView(APIView):
