@@ -9,6 +9,7 @@ from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import CanteenSettings, FoodProfile, MenuItem
 from guardians import clock
 from guardians.models import School, Student, User
+from guardians.prepared import PreparedRead
 
 MENU_ITEM_FIELDS = (
     "name",
@@ -53,8 +54,14 @@ def menu_item_update(*, item: MenuItem, **fields) -> MenuItem:
     return item
 
 
+# Read on every counter sale and pre-order: compiled once (guardians/prepared.py).
+_FOOD_PROFILE = PreparedRead(lambda student_id: FoodProfile.objects.filter(student_id=student_id)[:1], student_id=int)
+
+
 def food_profile_for(student: Student) -> FoodProfile:
-    profile, _ = FoodProfile.objects.get_or_create(student=student)
+    profile = _FOOD_PROFILE.first(student_id=student.pk)
+    if profile is None:
+        profile, _ = FoodProfile.objects.get_or_create(student=student)
     return profile
 
 

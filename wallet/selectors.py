@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from guardians import clock, school_time
 from guardians.models import Guardian, GuardianLink, StaffRole, Student, User
+from guardians.prepared import PreparedRead
 from guardians.selectors import guardian_for_user, staff_for_user
 from wallet import accounts
 from wallet.models import (
@@ -120,6 +121,26 @@ def students_with_card_access(user: User) -> QuerySet[Student]:
     if staff is not None and staff.has_role(*CARD_READER_ROLES):
         visible |= Q(school_id=staff.school_id)
     return Student.objects.select_related("school").filter(visible)
+
+
+# A guardian reading a linked child's card or statement, the common case: compiled once (guardians/prepared.py).
+_LINKED_CHILD = PreparedRead(
+    lambda student_id, guardian_id: Student.objects.select_related("school").filter(
+        pk=student_id,
+        pk__in=GuardianLink.objects.filter(guardian_id=guardian_id, revoked_at__isnull=True).values("student_id"),
+    )[:1],
+    student_id=int,
+    guardian_id=int,
+)
+
+
+def student_with_card_access(user: User, student_id: int) -> Student | None:
+    """The student if `user` may read their card (see students_with_card_access), else None."""
+    staff = staff_for_user(user)
+    guardian = guardian_for_user(user)
+    if guardian is not None and (staff is None or not staff.has_role(*CARD_READER_ROLES)):
+        return _LINKED_CHILD.first(student_id=student_id, guardian_id=guardian.pk)
+    return students_with_card_access(user).filter(pk=student_id).first()
 
 
 @dataclass(frozen=True)

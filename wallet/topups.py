@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from guardians import clock
 from guardians.errors import DomainError
 from guardians.models import Guardian, GuardianLink
+from guardians.prepared import PreparedRead
 from wallet import accounts, gateway, ledger
 from wallet.errors import (
     AmountOutOfRange,
@@ -349,6 +350,18 @@ def auto_topup_update(*, guardian: Guardian, **changes) -> PaymentMethod:
     return method
 
 
+# Asked after every card charge: compiled once (guardians/prepared.py).
+_AUTO_TOPUP_LINK = PreparedRead(
+    lambda student_id: GuardianLink.objects.filter(
+        student_id=student_id, revoked_at__isnull=True, can_manage_money=True, guardian__payment_method__auto_topup_enabled=True
+    )
+    .exclude(guardian__payment_method__stripe_payment_method_id="")
+    .select_related("guardian__payment_method")
+    .order_by("created_at", "id")[:1],
+    student_id=int,
+)
+
+
 def auto_topup_check(student_id: int) -> TopUp | None:
     """Start an automatic top-up if the student's card is below its threshold: once per dip.
 
@@ -358,15 +371,7 @@ def auto_topup_check(student_id: int) -> TopUp | None:
     or later charges in the same dip find it taken. A new dip needs the card back at or
     above the threshold (any credit, including a successful automatic top-up).
     """
-    link = (
-        GuardianLink.objects.filter(
-            student_id=student_id, revoked_at__isnull=True, can_manage_money=True, guardian__payment_method__auto_topup_enabled=True
-        )
-        .exclude(guardian__payment_method__stripe_payment_method_id="")
-        .select_related("guardian__payment_method")
-        .order_by("created_at", "id")
-        .first()
-    )
+    link = _AUTO_TOPUP_LINK.first(student_id=student_id)
     method = link.guardian.payment_method if link is not None else None
     if method is None:  # nobody has automatic top-up on: no need to read the card
         return None

@@ -358,5 +358,6 @@ class CounterSaleView(APIView):
             "student_first_name": student.first_name,
             "student_last_initial": student.last_name[:1],
         }
-        return Response(CounterSaleOutput(payload).data, status=status.HTTP_201_CREATED)
+        # Already the CounterSaleOutput shape, in plain types: re-serialising it cost a millisecond a sale.
+        return Response(payload, status=status.HTTP_201_CREATED)
 

@@ -4,8 +4,7 @@ import csv
 from zoneinfo import ZoneInfo
 
 from django.db.models import F
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
@@ -120,7 +119,10 @@ class GuardianOrCardReader(BasePermission):
 
 
 def _card_student(request, student_id: int):
-    return get_object_or_404(selectors.students_with_card_access(request.user), pk=student_id)
+    student = selectors.student_with_card_access(request.user, student_id)
+    if student is None:
+        raise Http404
+    return student
 
 
 def _statement_query(request) -> dict:
