@@ -102,6 +102,15 @@ if DATABASE_IS_SQLITE:
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a
+    # connection is prepared: PostgreSQL then stops planning the hot queries on every request, which
+    # was most of its CPU on the money paths (docs/performance.md). Behind PgBouncer in transaction
+    # mode this needs PgBouncer 1.21+ with max_prepared_statements set; DATABASE_PREPARE_THRESHOLD=0
+    # turns preparing off (docs/operations.md).
+    prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------
