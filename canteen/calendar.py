@@ -5,17 +5,24 @@ from datetime import date, datetime, timedelta
 from canteen.errors import OrderingClosed, SchoolClosed, TooFarAhead
 from canteen.models import CanteenSettings
 from guardians import clock, school_time
-from guardians.models import School
+from guardians.models import ClosureDay, School, Term
+from guardians.prepared import PreparedRead
+
+# Asked on every order: compiled once (guardians/prepared.py).
+_TERMS = PreparedRead(lambda school_id: Term.objects.filter(school_id=school_id).order_by("pk"), school_id=int)
+_CLOSURE = PreparedRead(
+    lambda school_id, day: ClosureDay.objects.filter(school_id=school_id, date=day).only("id")[:1], school_id=int, day=date
+)
 
 
 def is_service_day(school: School, settings: CanteenSettings, day: date) -> bool:
     """A weekday the canteen serves, inside a term (when terms are recorded), and not a closure day."""
     if day.weekday() not in settings.service_weekdays:
         return False
-    terms = list(school.terms.all())
+    terms = _TERMS.all(school_id=school.pk)
     if terms and not any(term.starts_on <= day <= term.ends_on for term in terms):
         return False
-    return not school.closure_days.filter(date=day).exists()
+    return _CLOSURE.first(school_id=school.pk, day=day) is None
 
 
 def cutoff_instant(school: School, day: date) -> datetime:

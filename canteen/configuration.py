@@ -5,12 +5,19 @@ from django.db import transaction
 from canteen.errors import CanteenNotConfigured
 from canteen.models import CanteenSettings, ReminderOptIn
 from guardians.models import Guardian, School
+from guardians.prepared import PreparedRead
 
 SETTINGS_FIELDS = ("late_cutoff", "max_weeks_ahead", "reminder_minutes_before", "service_weekdays")
 
 
+# Read by every order: compiled once (guardians/prepared.py).
+_SETTINGS = PreparedRead(
+    lambda school_id: CanteenSettings.objects.select_related("merchant").filter(school_id=school_id)[:1], school_id=int
+)
+
+
 def settings_for(school: School) -> CanteenSettings:
-    settings = CanteenSettings.objects.select_related("merchant").filter(school=school).first()
+    settings = _SETTINGS.first(school_id=school.pk)
     if settings is None:
         raise CanteenNotConfigured()
     return settings

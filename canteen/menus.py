@@ -9,7 +9,7 @@ from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import CanteenSettings, FoodProfile, MenuItem
 from guardians import clock
 from guardians.models import School, Student, User
-from guardians.prepared import PreparedRead
+from guardians.prepared import INT_LIST, PreparedRead
 
 MENU_ITEM_FIELDS = (
     "name",
@@ -92,6 +92,14 @@ def is_banned(item: MenuItem, profile: FoodProfile) -> bool:
     return item.pk in profile.banned_item_ids or item.category in profile.banned_categories
 
 
+# Every order prices its lines: compiled once per number of distinct items (guardians/prepared.py).
+_SCHOOL_ITEMS = PreparedRead(
+    lambda school_id, item_ids: MenuItem.objects.filter(school_id=school_id, pk__in=item_ids).order_by("pk"),
+    school_id=int,
+    item_ids=INT_LIST,
+)
+
+
 def priced_lines(*, student: Student, settings: CanteenSettings, day: date, lines, late: bool) -> list[PricedLine]:
     """Resolve requested lines to items this child may order that day, or refuse the whole order.
 
@@ -101,7 +109,7 @@ def priced_lines(*, student: Student, settings: CanteenSettings, day: date, line
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    items = {item.pk: item for item in MenuItem.objects.filter(school_id=student.school_id, pk__in=quantities)}
+    items = {item.pk: item for item in _SCHOOL_ITEMS.all(school_id=student.school_id, item_ids=sorted(quantities))}
     unavailable = sorted(
         item_id
         for item_id in quantities

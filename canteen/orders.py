@@ -18,11 +18,19 @@ from canteen.models import DailyStock, Order, OrderLine, OrderStatus
 from guardians import clock
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, User
+from guardians.prepared import PreparedRead, insert_instance, insert_instances, update_row
 from wallet import accounts, ledger
 from wallet.models import Hold
 
 # A hold outlives the cut-off by this much, so a late cut-off run still finds it pending.
 HOLD_GRACE = timedelta(days=7)
+
+
+# An order placed under this ledger reference (its hold's, or a late order's payment's): compiled once.
+_ORDER_BY_REFERENCE = PreparedRead(
+    lambda reference: Order.objects.filter(Q(hold__reference=reference) | Q(payment__reference=reference)).order_by("pk")[:1],
+    reference=str,
+)
 
 
 @dataclass(frozen=True)
@@ -40,24 +48,23 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
     """
     _require_money_permission(link)
     student, school = link.student, link.student.school
-    existing = Order.objects.filter(Q(hold__reference=reference) | Q(payment__reference=reference)).first()
+    existing = _ORDER_BY_REFERENCE.first(reference=reference)
     if existing is not None:
         return existing
     settings = configuration.settings_for(school)
     late = calendar.check_orderable(school, settings, service_date)
     priced = menus.priced_lines(student=student, settings=settings, day=service_date, lines=lines, late=late)
     total = sum(line.line_total for line in priced)
-    wallet = accounts.guardian_wallet(link.guardian)
-    payable = accounts.merchant_payable(settings.merchant)
     stock_rows = _stock_rows(priced, service_date)
     try:
         with transaction.atomic(durable=True):
             _reserve_stock(stock_rows, priced, service_date)
-            locked = ledger.lock_accounts([wallet.pk, payable.pk])
-            order = Order.objects.create(
-                student=student, school=school, service_date=service_date, placed_by=link.guardian, total=total, late=late, note=note
+            locked, wallet, payable = accounts.lock_wallet_and_payable(link.guardian, settings.merchant)
+            order = insert_instance(
+                Order(student=student, school=school, service_date=service_date, placed_by=link.guardian, total=total, late=late, note=note)
             )
-            OrderLine.objects.bulk_create([_line(order, line) for line in priced])
+            # Kept as `order.lines.all()` answers them: the webhook and the receipt need no re-read.
+            order._prefetched_objects_cache = {"lines": insert_instances([_line(order, line) for line in priced])}
             _take_payment(order, locked, wallet.pk, payable.pk, reference)
             webhook_events.order_placed_publish(order=order)
     except IntegrityError as error:
@@ -192,7 +199,7 @@ def _take_payment(order: Order, locked: dict, wallet_id: int, payable_id: int, r
             expires_at=calendar.cutoff_instant(order.school, order.service_date) + HOLD_GRACE,
             memo=f"Canteen order {order.receipt_number}",
         )
-    order.save(update_fields=["hold", "payment"])
+    update_row(Order, order.pk, {"hold_id": order.hold_id, "payment_id": order.payment_id})
 
 
 def _stock_rows(lines, day: date) -> list[int]:

@@ -19,7 +19,7 @@ def order_placed_publish(*, order: Order) -> None:
             "late": order.late,
             "lines": [
                 {"item_id": line.menu_item_id, "quantity": line.quantity, "unit_price": line.unit_price}
-                for line in order.lines.order_by("id")
+                for line in sorted(order.lines.all(), key=lambda line: line.pk)
             ],
         },
     )

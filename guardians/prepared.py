@@ -11,12 +11,13 @@ compiles it, and remembers where each marker landed among the SQL parameters. Ea
 binds the new values, runs the SQL and turns rows into model instances the way Django's own
 ModelIterable does, `select_related` objects included, so callers get the same objects as before.
 
-Only parameters compared for equality can be markers (`pk=`, `key_prefix=`, `student_id=`),
+Only parameters compared for equality can be markers (`pk=`, `key_prefix=`, `date=`),
 or lists of integers for `__in` (`item_ids=list[int]`: compiled once per list length):
 the compiled parameter must be the marker itself. Preparing checks that and fails loudly
 otherwise, so a query that cannot be prepared is found the first time it runs, in tests.
 """
 
+import datetime
 import itertools
 import threading
 import uuid
@@ -45,7 +46,9 @@ def _marker(kind: type, length: int = 0):
         return f"\x1fprepared-read-marker-{number}\x1f"
     if kind is uuid.UUID:
         return uuid.UUID(int=0x7319_0000_0000_0000_0000_0000_0000_0000 + number)
-    raise TypeError(f"a prepared read's parameter must be int, str, uuid.UUID or list[int], not {kind!r}")
+    if kind is datetime.date:
+        return datetime.date(2999, 1, 1) + datetime.timedelta(days=number)
+    raise TypeError(f"a prepared read's parameter must be int, str, uuid.UUID, datetime.date or list[int], not {kind!r}")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ class PreparedRead:
 
 def _positions(name: str, marker, params) -> list:
     """Where the marker landed among the compiled parameters, and how a value must be shaped to
-    take its place (a UUID stays a UUID for PostgreSQL and becomes 32 hex digits for SQLite)."""
+    take its place (a UUID stays a UUID for PostgreSQL and becomes 32 hex digits for SQLite; a date becomes text there)."""
     found = []
     for position, param in enumerate(params):
         if isinstance(marker, uuid.UUID):
@@ -158,6 +161,11 @@ def _positions(name: str, marker, params) -> list:
                 found.append((position, _as_uuid))
             elif param == marker.hex:
                 found.append((position, _uuid_hex))
+        elif isinstance(marker, datetime.date):
+            if param == marker and type(param) is datetime.date:
+                found.append((position, _same))
+            elif param == marker.isoformat():  # SQLite's text dates
+                found.append((position, datetime.date.isoformat))
         elif param == marker and isinstance(param, type(marker)):
             # The backend may wrap a value in a type of its own (psycopg's Int8 for a bigint column): keep it.
             found.append((position, _same if type(param) is type(marker) else type(param)))
@@ -187,22 +195,32 @@ def _uuid_hex(value) -> str:
 def insert_instance(obj):
     """INSERT a new model instance (every concrete column but its auto primary key, as `save()` would)
     and give it its primary key. Returns the instance, like `Model.objects.create`."""
-    model = type(obj)
+    insert_instances([obj])
+    return obj
+
+
+def insert_instances(objs: list) -> list:
+    """`insert_instance` for several instances of one model in one INSERT (PostgreSQL and SQLite return
+    the new keys in the order of the rows, which Django's bulk_create relies on as well)."""
+    model = type(objs[0])
     connection = connections["default"]
     fields = [field for field in model._meta.concrete_fields if not (field.primary_key and field.db_returning)]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for obj in objs for field in fields]
     pk_column = connection.ops.quote_name(model._meta.pk.column)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders}) RETURNING {pk_column}",
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(objs))} "
+            f"RETURNING {pk_column}",
             params,
         )
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = "default"
-    return obj
+        keys = [found[0] for found in cursor.fetchall()]
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = "default"
+    return objs
 
 
 def update_row(model, pk, values: dict) -> int:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from guardians import clock
 from guardians.errors import DomainError
+from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
 from vouchers import numbers, rules, tokens, webhook_events
 from vouchers.errors import (
     AmountExceedsRemaining,
@@ -43,14 +44,27 @@ class Credential:
     date_of_birth: date | None = None
 
 
+# The reads of every scan and redemption, compiled once (guardians/prepared.py).
+_VOUCHER_BY_NUMBER = PreparedRead(
+    lambda number: Voucher.objects.select_related("program", "issue_window", "student", "beneficiary_user__voucher_beneficiary", "holder")
+    .filter(number=number)
+    .order_by("pk")[:1],
+    number=str,
+)
+_REDEMPTION_BY_REFERENCE = PreparedRead(
+    lambda reference: Redemption.objects.filter(reference=reference).order_by("pk")[:1], reference=str
+)
+_VOUCHERS_LOCKED = PreparedRead(
+    lambda voucher_ids: Voucher.objects.select_for_update(of=("self",))
+    .select_related("program", "issue_window__program")
+    .filter(pk__in=voucher_ids)
+    .order_by("pk"),
+    voucher_ids=INT_LIST,
+)
+
+
 def _voucher_by_number(number: str) -> Voucher:
-    voucher = (
-        Voucher.objects.select_related(
-            "program", "issue_window", "student", "beneficiary_user__voucher_beneficiary", "holder"
-        )
-        .filter(number=number)
-        .first()
-    )
+    voucher = _VOUCHER_BY_NUMBER.first(number=number)
     if voucher is None:
         raise VoucherNotFound()
     return voucher
@@ -154,7 +168,7 @@ def voucher_redeem(
     Single-use vouchers forfeit what the payment leaves on them. `reference` (from the
     caller's Idempotency-Key) makes a retry return the first redemption.
     """
-    already = Redemption.objects.filter(reference=reference).first()
+    already = _REDEMPTION_BY_REFERENCE.first(reference=reference)
     if already is not None:
         return Redeemed(already, replayed=True)
     if type(amount) is not int or not 0 < amount <= settings.VOUCHER_MAX_REDEMPTION_CENTS:
@@ -195,12 +209,7 @@ def voucher_redeem(
 
 
 def _lock_vouchers(voucher_ids) -> list[Voucher]:
-    return list(
-        Voucher.objects.select_for_update(of=("self",))
-        .select_related("program", "issue_window__program")
-        .filter(pk__in=voucher_ids)
-        .order_by("pk")
-    )
+    return _VOUCHERS_LOCKED.all(voucher_ids=sorted(set(voucher_ids)))
 
 
 def _redeem_locked(*, terminal, voucher_ids, payable_id, amount, category, description, reference) -> Redemption:
@@ -225,18 +234,21 @@ def _redeem_locked(*, terminal, voucher_ids, payable_id, amount, category, descr
         memo=(description or f"{program.name} voucher")[:300],
         metadata={"program_id": program.pk, "merchant_id": terminal.merchant_id, "category": booked},
     )
-    redemption = Redemption.objects.create(
-        program=program,
-        merchant=terminal.merchant,
-        terminal=terminal,
-        beneficiary_key=vouchers[0].beneficiary_key,
-        category=booked,
-        amount=amount,
-        description=description[:200],
-        reference=reference,
-        transaction=posted,
-        created_at=now,
+    redemption = insert_instance(
+        Redemption(
+            program=program,
+            merchant=terminal.merchant,
+            terminal=terminal,
+            beneficiary_key=vouchers[0].beneficiary_key,
+            category=booked,
+            amount=amount,
+            description=description[:200],
+            reference=reference,
+            transaction=posted,
+            created_at=now,
+        )
     )
+    lines = []
     left = amount
     for voucher in sorted(vouchers, key=lambda v: (v.expires_at, v.pk)):
         if left == 0:
@@ -249,9 +261,11 @@ def _redeem_locked(*, terminal, voucher_ids, payable_id, amount, category, descr
             forfeited, voucher.remaining_value = voucher.remaining_value, 0
             voucher.forfeited_value += forfeited
         voucher.state = VoucherState.REDEEMED if voucher.remaining_value == 0 else VoucherState.PARTLY_REDEEMED
-        voucher.save(update_fields=["remaining_value", "forfeited_value", "state"])
-        RedemptionLine.objects.create(redemption=redemption, voucher=voucher, amount=applied, forfeited_amount=forfeited)
-    webhook_events.voucher_redeemed_publish(redemption=redemption)
+        update_row(Voucher, voucher.pk, {"remaining_value": voucher.remaining_value, "forfeited_value": voucher.forfeited_value, "state": voucher.state})
+        lines.append(insert_instance(RedemptionLine(redemption=redemption, voucher=voucher, amount=applied, forfeited_amount=forfeited)))
+    # The lines as `redemption.lines.all()` will answer them, vouchers included: the receipt needs no re-read.
+    redemption._prefetched_objects_cache = {"lines": lines}
+    webhook_events.voucher_redeemed_publish(redemption=redemption, voucher_ids=[line.voucher_id for line in lines])
     return redemption
 
 

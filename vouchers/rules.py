@@ -14,6 +14,7 @@ functions without it, to tell the cashier in advance.
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from guardians.prepared import PreparedRead
 from vouchers import periods
 from vouchers.errors import (
     CategoryNotAllowed,
@@ -55,13 +56,18 @@ def check_state(voucher: Voucher, now: datetime) -> None:
         raise VoucherExpired(expired_on=voucher.expires_on.isoformat())
 
 
+# Asked on every scan and redemption: compiled once (guardians/prepared.py).
+_LATEST_APPROVAL = PreparedRead(
+    lambda program_id, merchant_id: ProviderApproval.objects.filter(program_id=program_id, merchant_id=merchant_id)
+    .exclude(status=ApprovalStatus.REJECTED)
+    .order_by("-id")[:1],
+    program_id=int,
+    merchant_id=int,
+)
+
+
 def approval_for(program: Program, merchant: Merchant) -> ProviderApproval | None:
-    return (
-        ProviderApproval.objects.filter(program=program, merchant=merchant)
-        .exclude(status=ApprovalStatus.REJECTED)
-        .order_by("-id")
-        .first()
-    )
+    return _LATEST_APPROVAL.first(program_id=program.pk, merchant_id=merchant.pk)
 
 
 def check_approval(approval: ProviderApproval | None, program: Program, now: datetime) -> ProviderApproval:

@@ -11,8 +11,8 @@ from vouchers.models import Redemption, Settlement
 from wallet.models.ledger import CURRENCY
 
 
-def voucher_redeemed_publish(*, redemption: Redemption) -> None:
-    """Call at the end of `redemption._redeem_locked`, after the lines are created."""
+def voucher_redeemed_publish(*, redemption: Redemption, voucher_ids: list[int]) -> None:
+    """Call at the end of `redemption._redeem_locked`, with the vouchers its lines used."""
     webhook_event_publish(
         event_type="voucher.redeemed",
         program_id=redemption.program_id,
@@ -22,7 +22,7 @@ def voucher_redeemed_publish(*, redemption: Redemption) -> None:
             "amount": redemption.amount,
             "currency": CURRENCY,
             "category": redemption.category,
-            "voucher_ids": sorted(redemption.lines.values_list("voucher_id", flat=True)),
+            "voucher_ids": sorted(voucher_ids),
             "created_at": redemption.created_at,
         },
     )

@@ -1,9 +1,11 @@
 """Finding (and on first use, opening) the accounts each party holds."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from guardians.models import Guardian, Student
 from guardians.prepared import PreparedRead
+from wallet import ledger
 from wallet.models import Account, AccountKind, Merchant
 
 PROCESSOR_CLEARING = "processor_clearing"
@@ -78,3 +80,24 @@ def platform_fees() -> Account:
 def system_account(*, code: str, kind: str, name: str, allow_negative: bool = True) -> Account:
     """An account of the platform or of a program (e.g. a voucher program's funding)."""
     return _get_or_open({"system_code": code}, {"kind": kind, "name": name, "allow_negative": allow_negative})
+
+
+_WALLET_AND_PAYABLE = PreparedRead(
+    lambda guardian_id, merchant_id: Account.objects.select_for_update()
+    .filter(Q(kind=AccountKind.GUARDIAN_WALLET, guardian_id=guardian_id) | Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=merchant_id))
+    .order_by("pk"),
+    guardian_id=int,
+    merchant_id=int,
+)
+
+
+def lock_wallet_and_payable(guardian: Guardian, merchant: Merchant) -> tuple[dict[int, Account], Account, Account]:
+    """Inside a transaction: find and lock a guardian's wallet and a merchant's payable in one statement
+    (primary-key order, as ledger.lock_accounts), opening either on its first use.
+    Returns (the locked accounts by id, the wallet, the payable)."""
+    locked = ledger.lock_accounts_matching(_WALLET_AND_PAYABLE, guardian_id=guardian.pk, merchant_id=merchant.pk)
+    by_kind = {account.kind: account for account in locked.values()}
+    if len(by_kind) < 2:  # a first payment of this guardian or to this merchant
+        locked = ledger.lock_accounts([guardian_wallet(guardian).pk, merchant_payable(merchant).pk])
+        by_kind = {account.kind: account for account in locked.values()}
+    return locked, by_kind[AccountKind.GUARDIAN_WALLET], by_kind[AccountKind.MERCHANT_PAYABLE]

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from guardians import clock
-from guardians.prepared import PreparedRead, insert_instance
+from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
 from wallet.errors import InsufficientFunds
 from wallet.models import Account, Entry, Hold, HoldStatus, LedgerTransaction
 
@@ -41,12 +41,18 @@ def validate_amount(amount) -> int:
     return amount
 
 
+# Every money movement locks its accounts: compiled once per number of accounts (guardians/prepared.py).
+_ACCOUNTS_LOCKED = PreparedRead(
+    lambda account_ids: Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk"), account_ids=INT_LIST
+)
+
+
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     """SELECT ... FOR UPDATE the accounts in primary-key order, so concurrent writers never deadlock."""
     if not connection.in_atomic_block:
         raise RuntimeError("lock_accounts must run inside transaction.atomic()")
     ids = sorted(set(account_ids))
-    accounts = {account.pk: account for account in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    accounts = {account.pk: account for account in _ACCOUNTS_LOCKED.all(account_ids=ids)}
     if len(accounts) != len(ids):
         raise Account.DoesNotExist(f"accounts {sorted(set(ids) - set(accounts))} do not exist")
     for account in accounts.values():
@@ -218,17 +224,19 @@ def hold_place_locked(
         raise RuntimeError("hold_place_locked needs the counterparty locked too")
     if not account.allow_negative and account.available < amount:
         raise InsufficientFunds(available=account.available)
-    hold = Hold.objects.create(
-        account_id=account_id,
-        counterparty_id=counterparty_id,
-        amount=amount,
-        kind=kind,
-        reference=reference,
-        expires_at=expires_at,
-        memo=memo[:300],
+    hold = insert_instance(
+        Hold(
+            account_id=account_id,
+            counterparty_id=counterparty_id,
+            amount=amount,
+            kind=kind,
+            reference=reference,
+            expires_at=expires_at,
+            memo=memo[:300],
+        )
     )
     account.held += amount
-    Account.objects.filter(pk=account_id).update(held=account.held)
+    update_row(Account, account_id, {"held": account.held})
     return hold
 
 

@@ -223,7 +223,8 @@ class VoucherRedemptionListView(LookupThrottledMixin, GenericAPIView):
                 reference=ledger_reference("voucher_redemption", request),
             ),
         )
-        redemption = _redemption(request.auth_terminal.merchant, redeemed.redemption.pk)
+        # A new redemption comes back with its lines and vouchers; a replay is read again.
+        redemption = _redemption(request.auth_terminal.merchant, redeemed.redemption.pk) if redeemed.replayed else redeemed.redemption
         return Response(VoucherRedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
 
 
