@@ -113,3 +113,26 @@ def test_insert_instance_writes_what_save_would_and_update_row_changes_one_row()
     stored.refresh_from_db()
     assert (stored.status_code, bytes(stored.response_body), stored.response_headers) == (201, b"{}", {"Location": "/y"})
     assert update_row(IdempotencyRecord, record.pk + 1000, {"status_code": 200}) == 0
+
+
+def test_a_date_parameter_binds_on_either_database():
+    from datetime import date
+
+    from guardians.models import ClosureDay
+
+    school = SchoolFactory()
+    closed = ClosureDay.objects.create(school=school, date=date(2026, 12, 2), reason="Pupil-free day")
+    read = PreparedRead(lambda school_id, day: ClosureDay.objects.filter(school_id=school_id, date=day), school_id=int, day=date)
+
+    assert [c.pk for c in read.all(school_id=school.pk, day=date(2026, 12, 2))] == [closed.pk]
+    assert read.all(school_id=school.pk, day=date(2026, 12, 3)) == []
+
+
+def test_insert_instances_gives_each_row_its_own_key_in_order():
+    from guardians.prepared import insert_instances
+
+    school = SchoolFactory()
+    students = insert_instances([StudentFactory.build(school=school, first_name=name) for name in ("Ava", "Ben", "Cy")])
+
+    assert [Student.objects.get(pk=s.pk).first_name for s in students] == ["Ava", "Ben", "Cy"]
+    assert len({s.pk for s in students}) == 3
