@@ -3,7 +3,6 @@
 import csv
 from zoneinfo import ZoneInfo
 
-from django.db.models import F
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -136,9 +135,8 @@ class _StatementPageView(GenericAPIView):
     pagination_class = CursorPage
     filter_backends = []  # `from`/`to` are validated by StatementQueryInput
 
-    def statement_page(self, entries):
-        # The seven shown fields as plain rows: no Entry/LedgerTransaction instances, no serializer per row.
-        rows = entries.values("id", "created_at", "amount", "balance_after", "transaction_id", kind=F("transaction__kind"), memo=F("transaction__memo"))
+    def statement_page(self, rows: selectors.StatementRows):
+        # The seven shown fields as plain rows: no model instances, no serializer per row.
         page = self.paginate_queryset(rows)
         as_text = _DATETIME.to_representation
         return self.get_paginated_response(
@@ -214,10 +212,10 @@ class WalletStatementView(_StatementPageView):
     )
     def get(self, request):
         guardian = guardian_for_user(request.user)
-        entries = selectors.statement_entries(
-            account=accounts.guardian_wallet(guardian), zone=selectors.wallet_statement_zone(guardian), **_statement_query(request)
+        rows = selectors.statement_rows(
+            account_id=accounts.guardian_wallet(guardian).pk, zone=selectors.wallet_statement_zone(guardian), **_statement_query(request)
         )
-        return self.statement_page(entries)
+        return self.statement_page(rows)
 
 
 class WalletStatementCsvView(_StatementCsvView):
@@ -275,10 +273,10 @@ class StudentCardStatementView(_StatementPageView):
     )
     def get(self, request, student_id: int):
         student = _card_student(request, student_id)
-        entries = selectors.statement_entries(
-            account=accounts.student_card_account(student), zone=selectors.student_zone(student), **_statement_query(request)
+        rows = selectors.statement_rows(
+            account_id=accounts.student_card_account(student).pk, zone=selectors.student_zone(student), **_statement_query(request)
         )
-        return self.statement_page(entries)
+        return self.statement_page(rows)
 
 
 class StudentCardStatementCsvView(_StatementCsvView):

@@ -1,9 +1,11 @@
 """Balances and statements: newest first with running balances, CSV export, and who may read what."""
 
+import base64
 import csv
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +25,7 @@ from tests.factories import (
 )
 from tests.helpers import assert_problem
 from wallet import accounts, cards, ledger, selectors
-from wallet.models import CardCharge, LedgerTransaction, SpendingControls
+from wallet.models import CardCharge, Entry, LedgerTransaction, SpendingControls
 from wallet.money import format_dollars
 from wallet.terminal_keys import terminal_create
 
@@ -156,6 +158,40 @@ def test_wallet_statement_pages_newest_first_with_running_balances(client_for, f
     first = entries[0]
     assert set(first) == {"id", "created_at", "amount", "balance_after", "kind", "memo", "transaction_id"}
     assert first["memo"] == f"To {link.student.first_name}'s card"
+
+
+def test_statement_pages_walk_back_with_previous_links(client_for, family):
+    link, _, _ = family
+    for amount in (100, 200, 300, 400, 500):
+        give_wallet_money(link.guardian, amount)
+    client = client_for(link.guardian.user)
+
+    first = client.get("/api/v1/wallet/statement?page_size=2").json()
+    second = client.get(first["next"]).json()
+    third = client.get(second["next"]).json()
+    back = client.get(third["previous"]).json()
+    start = client.get(back["previous"]).json()
+
+    assert [e["amount"] for e in first["results"]] == [500, 400]
+    assert [e["amount"] for e in second["results"]] == [300, 200]
+    assert [e["amount"] for e in third["results"]] == [100]
+    assert (third["next"], first["previous"]) == (None, None)
+    assert back["results"] == second["results"]
+    assert start["results"] == first["results"]
+    created = Entry.objects.get(pk=first["results"][0]["id"]).created_at
+    assert first["results"][0]["created_at"] == created.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("position", ["abc", "1;2", "-5"])
+def test_a_forged_statement_cursor_is_not_found(client_for, family, position):
+    link, _, _ = family
+    give_wallet_money(link.guardian, 100)
+    forged = base64.b64encode(urlencode({"p": position}).encode()).decode()
+
+    response = client_for(link.guardian.user).get("/api/v1/wallet/statement", {"cursor": forged})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_statement_page_size_is_capped(client_for, family, monkeypatch):
