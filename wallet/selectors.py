@@ -19,6 +19,7 @@ from guardians.selectors import guardian_for_user, staff_for_user
 from wallet import accounts
 from wallet.models import (
     Account,
+    AccountKind,
     CardCharge,
     CardStatus,
     Entry,
@@ -207,6 +208,27 @@ _LINKED_CHILD = PreparedRead(
     student_id=int,
     guardian_id=int,
 )
+
+
+_LINKED_CHILD_CARD_ACCOUNT = PreparedRead(
+    lambda student_id, guardian_id: Account.objects.select_related("student__school").filter(
+        kind=AccountKind.STUDENT_CARD,
+        student_id=student_id,
+        student_id__in=GuardianLink.objects.filter(guardian_id=guardian_id, revoked_at__isnull=True).values("student_id"),
+    )[:1],
+    student_id=int,
+    guardian_id=int,
+)
+
+
+def card_account_with_access(user: User, student_id: int) -> Account | None:
+    """A guardian's linked child's card account (with the student and school), in one statement.
+    None when there is no such account yet, or for anyone else: use student_with_card_access then."""
+    staff = staff_for_user(user)
+    guardian = guardian_for_user(user)
+    if guardian is None or (staff is not None and staff.has_role(*CARD_READER_ROLES)):
+        return None
+    return _LINKED_CHILD_CARD_ACCOUNT.first(student_id=student_id, guardian_id=guardian.pk)
 
 
 def student_with_card_access(user: User, student_id: int) -> Student | None:

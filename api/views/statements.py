@@ -125,6 +125,8 @@ def _card_student(request, student_id: int):
 
 
 def _statement_query(request) -> dict:
+    if "from" not in request.query_params and "to" not in request.query_params:
+        return {"date_from": None, "date_to": None}  # the usual page: nothing to validate
     query = StatementQueryInput(data=request.query_params)
     query.is_valid(raise_exception=True)
     return {"date_from": query.validated_data.get("from"), "date_to": query.validated_data.get("to")}
@@ -272,10 +274,10 @@ class StudentCardStatementView(_StatementPageView):
         examples=STATEMENT_EXAMPLES,
     )
     def get(self, request, student_id: int):
-        student = _card_student(request, student_id)
-        rows = selectors.statement_rows(
-            account_id=accounts.student_card_account(student).pk, zone=selectors.student_zone(student), **_statement_query(request)
-        )
+        account = selectors.card_account_with_access(request.user, student_id)
+        if account is None:
+            account = accounts.student_card_account(_card_student(request, student_id))
+        rows = selectors.statement_rows(account_id=account.pk, zone=selectors.student_zone(account.student), **_statement_query(request))
         return self.statement_page(rows)
 
 
