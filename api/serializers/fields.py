@@ -17,3 +17,13 @@ class CentsField(serializers.IntegerField):
         if type(data) is not int:
             self.fail("not_cents")
         return super().to_internal_value(data)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def as_datetime(value):
+    """A datetime exactly as a DateTimeField renders it (ISO 8601, UTC as `Z`), or None.
+
+    For serializers whose `to_representation` is written out by hand on hot paths."""
+    return None if value is None else _DATETIME.to_representation(value)
