@@ -66,6 +66,7 @@ def test_past_days_are_closed(canteen):
     assert response.status_code == 422 and response.json()["code"] == "ordering_closed"
 
 
+@pytest.mark.sqlite_lane  # plain SQL in canteen.calendar: the embedded default must agree
 def test_weekends_closures_and_holidays_are_school_closed(canteen):
     SchoolClosureDay.objects.create(school=canteen.school, date=date(2026, 12, 3), reason="Pupil-free day")
     Term.objects.create(school=canteen.school, name="Term 4", starts_on=date(2026, 10, 6), ends_on=date(2026, 12, 18))
