@@ -57,7 +57,10 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
     if existing is not None:
         return existing
     settings = configuration.settings_for(school)
-    late = calendar.check_orderable(school, settings, service_date)
+    # One instant judges the order and dates it: an order accepted before the cut-off is never
+    # recorded as created after it, however long the rest of the request takes.
+    now = clock.now()
+    late = calendar.check_orderable(school, settings, service_date, now=now)
     priced = menus.priced_lines(student=student, settings=settings, day=service_date, lines=lines, late=late)
     total = sum(line.line_total for line in priced)
     stock_rows = _stock_rows(priced, service_date)
@@ -66,7 +69,17 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
             _reserve_stock(stock_rows, priced, service_date)
             locked, wallet, payable = accounts.lock_wallet_and_payable(link.guardian, settings.merchant)
             order = insert_instance(
-                Order(student=student, school=school, service_date=service_date, placed_by=link.guardian, total=total, late=late, note=note)
+                Order(
+                    student=student,
+                    school=school,
+                    service_date=service_date,
+                    placed_by=link.guardian,
+                    total=total,
+                    late=late,
+                    note=note,
+                    created_at=now,
+                    updated_at=now,
+                )
             )
             # Kept as `order.lines.all()` answers them: the webhook and the receipt need no re-read.
             order._prefetched_objects_cache = {"lines": insert_instances([_line(order, line) for line in priced])}

@@ -1,10 +1,12 @@
 """Pre-orders: the cut-off to the millisecond, service days, allergens, bans, cancel and refund."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 
+from canteen import menus
 from canteen.cutoff import cutoff_run
 from canteen.models import MenuItem, Order, OrderStatus
 from guardians.models import ClosureDay as SchoolClosureDay
@@ -53,6 +55,26 @@ def test_cutoff_to_the_millisecond(client_for, at, time_zone, service_day, last_
     assert refused.status_code == 422
     assert refused.json()["code"] == "ordering_closed"
     assert Order.objects.filter(student=canteen.student).count() == 1
+
+
+def test_an_order_judged_before_the_cutoff_is_dated_then_not_when_it_is_written(client_for, monkeypatch):
+    # Judged at 21:29:59.999 UTC (08:29:59.999 in Sydney); the clock passes the cut-off while the
+    # order is priced. The order is in time, and its record must say when it was judged.
+    with time_machine.travel("2026-12-01T21:29:59.999Z", tick=False) as traveller:
+        canteen = make_canteen(client_for)
+        priced_lines = menus.priced_lines
+
+        def slow_pricing(**kwargs):
+            traveller.shift(timedelta(milliseconds=5))
+            return priced_lines(**kwargs)
+
+        monkeypatch.setattr(menus, "priced_lines", slow_pricing)
+        response = canteen.order([(canteen.juice, 1)], day=date(2026, 12, 2))
+
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(pk=response.json()["id"])
+    assert order.created_at == datetime(2026, 12, 1, 21, 29, 59, 999000, tzinfo=UTC)
+    assert response.json()["created_at"] == "2026-12-01T21:29:59.999000Z"
 
 
 def test_orders_weeks_ahead_are_fine_until_the_limit(canteen, at):
