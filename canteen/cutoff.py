@@ -36,9 +36,7 @@ def cutoff_run(*, school, service_date: date) -> CutoffRun | None:
         run = CutoffRun.objects.get(school=school, service_date=service_date)
 
     payable = accounts.merchant_payable(settings.merchant)
-    pending = Order.objects.filter(
-        school=school, service_date=service_date, status=OrderStatus.PLACED, hold__isnull=False, payment__isnull=True
-    ).select_related("hold", "placed_by")
+    pending = _holds_to_post(school, service_date).select_related("hold", "placed_by")
     posted = 0
     for order in pending:
         wallet = accounts.guardian_wallet(order.placed_by)
@@ -65,7 +63,12 @@ def cutoff_run(*, school, service_date: date) -> CutoffRun | None:
 
 
 def due_cutoffs() -> list[tuple]:
-    """(school, day) pairs whose cut-off has passed without a finished run: today, and yesterday in case of downtime."""
+    """(school, day) pairs whose cut-off has passed without a finished run, or with a hold still to post:
+    today, and yesterday in case of downtime.
+
+    An order judged just before the cut-off can commit just after the run read the day's orders; its
+    hold is posted by the next run instead of lapsing unpaid.
+    """
     due = []
     for settings in CanteenSettings.objects.select_related("school"):
         school = settings.school
@@ -73,9 +76,16 @@ def due_cutoffs() -> list[tuple]:
         for day in (today - timedelta(days=1), today):
             if clock.now() < calendar.cutoff_instant(school, day) or not calendar.is_service_day(school, settings, day):
                 continue
-            if not CutoffRun.objects.filter(school=school, service_date=day, finished_at__isnull=False).exists():
+            finished = CutoffRun.objects.filter(school=school, service_date=day, finished_at__isnull=False).exists()
+            if not finished or _holds_to_post(school, day).exists():
                 due.append((school, day))
     return due
+
+
+def _holds_to_post(school, service_date: date):
+    return Order.objects.filter(
+        school=school, service_date=service_date, status=OrderStatus.PLACED, hold__isnull=False, payment__isnull=True
+    )
 
 
 def _notify_kitchen(school, service_date: date) -> None:

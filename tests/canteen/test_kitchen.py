@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from canteen import prep
+from canteen import orders, prep
 from canteen.cutoff import cutoff_run, due_cutoffs
 from canteen.models import CutoffRun, FoodProfile, MenuItem, Order, OrderStatus
 from canteen.tasks import run_due_cutoffs
@@ -53,6 +53,27 @@ def test_the_cutoff_run_posts_each_hold_once_and_notifies_the_kitchen_once(cante
     wallet = accounts.guardian_wallet(canteen.link.guardian)
     assert (wallet.balance, wallet.held) == (5000 - 650, 0)
     assert Notification.objects.filter(kind="canteen_prep_list", data__service_date="2026-12-02").count() == 1
+    assert_ledger_consistent()
+
+
+def test_an_order_that_commits_after_the_cutoff_run_is_posted_by_the_next_run(canteen, at):
+    # The run has read the day's orders; an order judged just before the cut-off commits just after.
+    with at(CUTOFF_PASSED):
+        assert run_due_cutoffs() == 2  # Tuesday's and Wednesday's, both empty
+    with at("2026-12-01T21:29:59.999Z"):
+        orders.order_place(
+            link=canteen.link, service_date=WEDNESDAY, lines=[orders.LineRequest(canteen.wrap.pk, 1)], note="", reference="test:late-commit"
+        )
+    with at("2026-12-01T21:31:00Z"):
+        assert due_cutoffs() == [(canteen.school, WEDNESDAY)]
+        assert run_due_cutoffs() == 1
+        assert due_cutoffs() == []
+
+    assert Hold.objects.get().status == HoldStatus.POSTED
+    assert accounts.merchant_payable(canteen.settings.merchant).balance == 650
+    wallet = accounts.guardian_wallet(canteen.link.guardian)
+    assert (wallet.balance, wallet.held) == (5000 - 650, 0)
+    assert Notification.objects.filter(kind="canteen_prep_list", data__service_date="2026-12-02").count() <= 1
     assert_ledger_consistent()
 
 
