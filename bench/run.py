@@ -132,6 +132,7 @@ def _evaluate(results: dict) -> dict:
             ok &= (result.get("p99_ms") or 1e9) <= target["max_p99_ms"]
         if name == "canteen_rush":
             ok &= result.get("accepted_after_cutoff") == 0 and result.get("orders_created_after_cutoff_in_database") == 0
+            ok &= result.get("orders_charged_by_cutoff_run") == result.get("orders_in_database")
         checks[name] = bool(ok)
     race = scenarios.get("voucher_race", {})
     if race and not race.get("skipped"):
