@@ -266,8 +266,6 @@ _CARD_AND_PAYABLE = PreparedRead(
     student_id=int,
     merchant_id=int,
 )
-_CARD_STATUS = PreparedRead(lambda card_id: StudentCard.objects.only("id", "status").filter(pk=card_id)[:1], card_id=int)
-_SPENDING_CONTROLS = PreparedRead(lambda student_id: SpendingControls.objects.filter(student_id=student_id)[:1], student_id=int)
 
 
 def _card_charge_once(*, terminal, card, amount, categories, description, reference) -> ChargeApproved:
@@ -279,15 +277,17 @@ def _card_charge_once(*, terminal, card, amount, categories, description, refere
         if len(by_kind) < 2:
             raise _AccountsMissing()
         card_account, payable = by_kind[AccountKind.STUDENT_CARD], by_kind[AccountKind.MERCHANT_PAYABLE]
-        card.status = _CARD_STATUS.first(card_id=card.pk).status
-        # Read once, under the lock; no row means no caps and no bans (nothing to create on the charge path).
-        controls = _SPENDING_CONTROLS.first(student_id=student.pk) or SpendingControls(student=student)
+        # Read once, under the lock: the card's status, the controls (no row: no caps, no bans) and the
+        # day's and week's spending.
+        card.status, controls, spent_day, spent_week = _card_state(card, student)
         if card.status != CardStatus.ACTIVE:
             raise CardFrozen(f"This card is {card.status}.")
         banned = sorted(set(categories) & set(controls.banned_categories))
         if banned:
             raise CategoryBanned(banned_categories=banned)
-        _check_caps(student, controls, amount)
+        for cap, spent, error in ((controls.daily_cap, spent_day, DailyCapExceeded), (controls.weekly_cap, spent_week, WeeklyCapExceeded)):
+            if cap is not None and spent + amount > cap:
+                raise error(cap=cap, spent=spent)
         account = locked[card_account.pk]
         balance_before = account.available
         posted = ledger.post_locked(
@@ -320,33 +320,38 @@ def _card_charge_once(*, terminal, card, amount, categories, description, refere
     return ChargeApproved(charge, remaining)
 
 
-def _check_caps(student: Student, controls: SpendingControls, amount: int) -> None:
-    if controls.daily_cap is None and controls.weekly_cap is None:
-        return
+def _card_state(card: StudentCard, student: Student) -> tuple[str, SpendingControls, int, int]:
+    """The card's status, the student's spending controls (an unsaved default when none are set) and
+    the net spending (charges less refunds) in the school-local day and week, which the caps count.
+
+    One plain statement on the charge path, run under the account lock: as three ORM queries they
+    cost the worker more than the rest of the charge (docs/performance.md).
+    """
     school = student.school
     day, week = school_time.day_window(school), school_time.week_window(school)
-    spent_day, spent_week = _spent_in_windows(student.pk, day, week)
-    for cap, total, error in ((controls.daily_cap, spent_day, DailyCapExceeded), (controls.weekly_cap, spent_week, WeeklyCapExceeded)):
-        if cap is not None and total + amount > cap:
-            raise error(cap=cap, spent=total)
-
-
-def _spent_in_windows(student_id: int, day: tuple, week: tuple) -> tuple[int, int]:
-    """Net spending (charges less refunds) in the day and the week: one scan of the student's charges
-    over both windows. Plain SQL on the charge path: the ORM aggregate cost the worker 1 ms to build."""
     adapt = connection.ops.adapt_datetimefield_value
-    window = "created_at >= %s AND created_at < %s"
-    sql = (
-        f"SELECT COALESCE(SUM(CASE WHEN {window} THEN amount - refunded_amount ELSE 0 END), 0), "
-        f"COALESCE(SUM(CASE WHEN {window} THEN amount - refunded_amount ELSE 0 END), 0) "
-        f"FROM {CardCharge._meta.db_table} WHERE student_id = %s AND {window}"
+    spent = (
+        f"(SELECT COALESCE(SUM(amount - refunded_amount), 0) FROM {CardCharge._meta.db_table} "
+        "WHERE student_id = %s AND created_at >= %s AND created_at < %s)"
     )
-    bounds = [*day, *week, student_id, min(day[0], week[0]), max(day[1], week[1])]
-    params = [value if isinstance(value, int) else adapt(value) for value in bounds]
+    sql = (
+        f"SELECT c.status, s.id, s.daily_cap, s.weekly_cap, s.banned_categories, s.low_balance_threshold, {spent}, {spent} "
+        f"FROM {StudentCard._meta.db_table} c LEFT JOIN {SpendingControls._meta.db_table} s ON s.student_id = c.student_id "
+        "WHERE c.id = %s"
+    )
+    params = [student.pk, adapt(day[0]), adapt(day[1]), student.pk, adapt(week[0]), adapt(week[1]), card.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        spent_day, spent_week = cursor.fetchone()
-    return int(spent_day), int(spent_week)
+        status, controls_id, daily_cap, weekly_cap, banned, threshold, spent_day, spent_week = cursor.fetchone()
+    if controls_id is None:
+        controls = SpendingControls(student=student)
+    else:  # a read-only copy of the row, for the checks and the low-balance threshold
+        banned = SpendingControls._meta.get_field("banned_categories").from_db_value(banned, None, connection)
+        controls = SpendingControls(
+            id=controls_id, student=student, daily_cap=daily_cap, weekly_cap=weekly_cap, banned_categories=banned,
+            low_balance_threshold=threshold,
+        )
+    return status, controls, int(spent_day), int(spent_week)
 
 
 def card_charge_refund(*, terminal: Terminal, charge_id: int, amount: int | None, idempotency_key: str) -> CardChargeRefund:

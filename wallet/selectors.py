@@ -261,7 +261,7 @@ def current_card(student: Student) -> StudentCard | None:
 def card_spent(student: Student, *, at=None) -> tuple[int, int]:
     """Net card spending (charges less their refunds) in the school's current local day and week.
 
-    The same rule the caps apply at the counter (`wallet.cards._check_caps`).
+    The same rule the caps apply at the counter (`wallet.cards._card_state`).
     """
     day_start, day_end = school_time.day_window(student.school, at=at)
     week_start, week_end = school_time.week_window(student.school, at=at)
