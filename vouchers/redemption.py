@@ -186,15 +186,12 @@ def voucher_redeem(
         if not program.stackable:
             raise StackingNotAllowed()
 
-    merchant = terminal.merchant
-    payable = accounts.merchant_payable(merchant)
     try:
         with transaction.atomic(durable=True):
             return Redeemed(
                 _redeem_locked(
                     terminal=terminal,
                     voucher_ids=[voucher.pk for voucher in found],
-                    payable_id=payable.pk,
                     amount=amount,
                     category=category,
                     description=description,
@@ -212,10 +209,11 @@ def _lock_vouchers(voucher_ids) -> list[Voucher]:
     return _VOUCHERS_LOCKED.all(voucher_ids=sorted(set(voucher_ids)))
 
 
-def _redeem_locked(*, terminal, voucher_ids, payable_id, amount, category, description, reference) -> Redemption:
+def _redeem_locked(*, terminal, voucher_ids, amount, category, description, reference) -> Redemption:
     vouchers = _lock_vouchers(voucher_ids)
     program = vouchers[0].program
-    locked = ledger.lock_accounts([program.funding_account_id, payable_id])
+    locked, payable = accounts.lock_account_and_payable(program.funding_account_id, terminal.merchant)
+    payable_id = payable.pk
     now = clock.now()
 
     booked = rules.check_all(

@@ -101,3 +101,24 @@ def lock_wallet_and_payable(guardian: Guardian, merchant: Merchant) -> tuple[dic
         locked = ledger.lock_accounts([guardian_wallet(guardian).pk, merchant_payable(merchant).pk])
         by_kind = {account.kind: account for account in locked.values()}
     return locked, by_kind[AccountKind.GUARDIAN_WALLET], by_kind[AccountKind.MERCHANT_PAYABLE]
+
+
+_ACCOUNT_AND_PAYABLE = PreparedRead(
+    lambda account_id, merchant_id: Account.objects.select_for_update()
+    .filter(Q(pk=account_id) | Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=merchant_id))
+    .order_by("pk"),
+    account_id=int,
+    merchant_id=int,
+)
+
+
+def lock_account_and_payable(account_id: int, merchant: Merchant) -> tuple[dict[int, Account], Account]:
+    """Inside a transaction: lock an account known by id (a voucher program's funding) and a merchant's
+    payable, found by its owner, in one statement (primary-key order), opening the payable on first use.
+    Returns (the locked accounts by id, the payable)."""
+    locked = ledger.lock_accounts_matching(_ACCOUNT_AND_PAYABLE, account_id=account_id, merchant_id=merchant.pk)
+    payable = next((a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk), None)
+    if payable is None or account_id not in locked:  # the merchant's first payment
+        locked = ledger.lock_accounts([account_id, merchant_payable(merchant).pk])
+        payable = next(a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk)
+    return locked, payable
