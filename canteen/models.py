@@ -105,6 +105,10 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded"
 
 
+# A child has at most one order a day in these states (the `one_live_order_per_child_day` constraint).
+LIVE_ORDER_STATUSES = ["placed", "fulfilled", "not_collected"]
+
+
 class Order(models.Model):
     """A pre-order for one child and one service day. Placed means paid for (held, then posted at cut-off)."""
 
@@ -134,7 +138,7 @@ class Order(models.Model):
             # One live order per child per day; change it rather than adding a second.
             models.UniqueConstraint(
                 fields=["student", "service_date"],
-                condition=Q(status__in=["placed", "fulfilled", "not_collected"]),
+                condition=Q(status__in=LIVE_ORDER_STATUSES),
                 name="one_live_order_per_child_day",
             )
         ]
