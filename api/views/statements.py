@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers as drf_serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from api.pagination import CursorPage
 from api.permissions import IsGuardian, StaffWithRole
 from api.schema import problems
+from api.serializers.fields import as_datetime
 from api.serializers.statements import (
     StatementEntryOutput,
     StatementQueryInput,
@@ -104,9 +104,6 @@ CSV_DESCRIPTION = (
 )
 
 
-_DATETIME = drf_serializers.DateTimeField()
-
-
 class GuardianOrCardReader(BasePermission):
     """Guardians (for their linked children), and school staff with the finance or admin role."""
 
@@ -140,10 +137,9 @@ class _StatementPageView(GenericAPIView):
     def statement_page(self, rows: selectors.StatementRows):
         # The seven shown fields as plain rows: no model instances, no serializer per row.
         page = self.paginate_queryset(rows)
-        as_text = _DATETIME.to_representation
         return self.get_paginated_response(
             [
-                {"id": row["id"], "created_at": as_text(row["created_at"]), "amount": row["amount"], "balance_after": row["balance_after"],
+                {"id": row["id"], "created_at": as_datetime(row["created_at"]), "amount": row["amount"], "balance_after": row["balance_after"],
                  "kind": row["kind"], "memo": row["memo"], "transaction_id": row["transaction_id"]}
                 for row in page
             ]
