@@ -1,4 +1,4 @@
-"""Hot reads whose SQL is compiled once per thread instead of on every request.
+"""Hot queries whose SQL is compiled once per thread instead of on every request.
 
 Django builds and compiles a queryset's SQL each time it runs. On the paths every request takes
 (the signed-in session, the terminal behind an API key, the card behind a tap) that costs the web
@@ -11,10 +11,13 @@ compiles it, and remembers where each marker landed among the SQL parameters. Ea
 binds the new values, runs the SQL and turns rows into model instances the way Django's own
 ModelIterable does, `select_related` objects included, so callers get the same objects as before.
 
-Only parameters compared for equality can be markers (`pk=`, `key_prefix=`, `date=`),
-or lists of integers for `__in` (`item_ids=list[int]`: compiled once per list length):
+Only parameters compared for equality in `filter()` can be markers (`pk=`, `key_prefix=`,
+`date=`; never in `exclude()`), or lists of integers for `__in` (`item_ids=list[int]`: compiled
+once per list length):
 the compiled parameter must be the marker itself. Preparing checks that and fails loudly
 otherwise, so a query that cannot be prepared is found the first time it runs, in tests.
+
+`insert_instance(s)` and `update_row` do the same for the rows every money request writes.
 """
 
 import datetime
@@ -78,6 +81,15 @@ class PreparedRead:
     def all(self, **values) -> list:
         if set(values) != set(self._parameters):
             raise TypeError(f"expected parameters {sorted(self._parameters)}, got {sorted(values)}")
+        # No column holds a number past 64 bits (an id typed into a URL, say) and no driver binds one:
+        # an equality on it matches nothing, as Django's own integer lookups decide; in a list, that
+        # element matches nothing.
+        if any(_beyond_64_bits(values[name]) for name in self._parameters if name not in self._lists):
+            return []
+        for name in self._lists:
+            values[name] = [element for element in values[name] if not _beyond_64_bits(element)]
+            if not values[name]:
+                return []
         lengths = tuple(len(values[name]) for name in self._lists)
         compiled = self._compiled(lengths)
         params = list(compiled.params)
@@ -172,6 +184,10 @@ def _positions(name: str, marker, params) -> list:
     if not found:
         raise ValueError(f"parameter {name!r} is not compared for equality in the prepared query")
     return found
+
+
+def _beyond_64_bits(value) -> bool:
+    return isinstance(value, int) and not -(2**63) <= value < 2**63
 
 
 def _same(value):

@@ -136,3 +136,12 @@ def test_insert_instances_gives_each_row_its_own_key_in_order():
 
     assert [Student.objects.get(pk=s.pk).first_name for s in students] == ["Ava", "Ben", "Cy"]
     assert len({s.pk for s in students}) == 3
+
+
+def test_a_number_no_column_can_hold_matches_nothing():
+    student = StudentFactory()
+    read = PreparedRead(lambda school_id, student_ids: Student.objects.filter(school_id=school_id, pk__in=student_ids), school_id=int, student_ids=INT_LIST)
+
+    assert read.all(school_id=10**30, student_ids=[student.pk]) == []
+    assert read.all(school_id=student.school_id, student_ids=[2**63]) == []
+    assert [s.pk for s in read.all(school_id=student.school_id, student_ids=[student.pk, 2**63])] == [student.pk]

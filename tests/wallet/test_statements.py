@@ -416,6 +416,16 @@ def test_another_guardians_child_is_not_found(client_for, family):
         assert client.get(url.format(id=other.student_id)).status_code == 200
 
 
+@pytest.mark.sqlite_lane  # SQLite cannot bind an integer past 64 bits at all
+@pytest.mark.parametrize("student_id", [0, 2**31, 2**63, 10**30])
+def test_a_student_id_beyond_any_row_is_not_found(client_for, family, student_id):
+    link, _, _ = family
+
+    response = client_for(link.guardian.user).get(f"/api/v1/students/{student_id}/card/statement")
+
+    assert response.status_code == 404
+
+
 def test_revoked_link_loses_access(client_for, family):
     link, _, _ = family
     link.revoked_at = datetime(2026, 11, 1, tzinfo=UTC)
