@@ -218,6 +218,8 @@ def insert_instance(obj):
 def insert_instances(objs: list) -> list:
     """`insert_instance` for several instances of one model in one INSERT (PostgreSQL and SQLite return
     the new keys in the order of the rows, which Django's bulk_create relies on as well)."""
+    if not objs:
+        return objs
     model = type(objs[0])
     connection = connections["default"]
     fields = [field for field in model._meta.concrete_fields if not (field.primary_key and field.db_returning)]

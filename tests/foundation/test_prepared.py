@@ -136,6 +136,7 @@ def test_insert_instances_gives_each_row_its_own_key_in_order():
 
     assert [Student.objects.get(pk=s.pk).first_name for s in students] == ["Ava", "Ben", "Cy"]
     assert len({s.pk for s in students}) == 3
+    assert insert_instances([]) == []
 
 
 def test_a_number_no_column_can_hold_matches_nothing():
