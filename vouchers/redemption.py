@@ -212,7 +212,7 @@ def _lock_vouchers(voucher_ids) -> list[Voucher]:
 def _redeem_locked(*, terminal, voucher_ids, amount, category, description, reference) -> Redemption:
     vouchers = _lock_vouchers(voucher_ids)
     program = vouchers[0].program
-    locked, payable = accounts.lock_account_and_payable(program.funding_account_id, terminal.merchant)
+    locked, _, payable = accounts.lock_account_and_payable(program.funding_account_id, terminal.merchant)
     payable_id = payable.pk
     now = clock.now()
 

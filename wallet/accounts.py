@@ -82,43 +82,52 @@ def system_account(*, code: str, kind: str, name: str, allow_negative: bool = Tr
     return _get_or_open({"system_code": code}, {"kind": kind, "name": name, "allow_negative": allow_negative})
 
 
-_WALLET_AND_PAYABLE = PreparedRead(
-    lambda guardian_id, merchant_id: Account.objects.select_for_update()
-    .filter(Q(kind=AccountKind.GUARDIAN_WALLET, guardian_id=guardian_id) | Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=merchant_id))
-    .order_by("pk"),
-    guardian_id=int,
-    merchant_id=int,
-)
+# --- Locking an account with a merchant's payable, in one statement ------------------------------
+# Every sale, redemption and pre-order pays a merchant from one other account. Both are found by
+# their owners and locked in one SELECT ... FOR UPDATE (primary-key order, as ledger.lock_accounts)
+# instead of two look-ups and a lock: compiled once (guardians/prepared.py).
+
+
+def _with_payable(owner_field: str, kind: str | None = None) -> PreparedRead:
+    def build(owner, merchant_id):
+        other = Q(**{owner_field: owner}) if kind is None else Q(kind=kind, **{owner_field: owner})
+        payable = Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=merchant_id)
+        return Account.objects.select_for_update().filter(other | payable).order_by("pk")
+
+    return PreparedRead(build, owner=int, merchant_id=int)
+
+
+_CARD_WITH_PAYABLE = _with_payable("student_id", AccountKind.STUDENT_CARD)
+_WALLET_WITH_PAYABLE = _with_payable("guardian_id", AccountKind.GUARDIAN_WALLET)
+_ACCOUNT_WITH_PAYABLE = _with_payable("pk")
+
+
+def _lock_with_payable(read: PreparedRead, owner: int, merchant: Merchant, other_id) -> tuple[dict[int, Account], Account, Account]:
+    """Inside a transaction. `other_id()` gives the other account's id, opening it if need be: it is
+    called only on a first payment, when the statement did not find both accounts."""
+
+    def split(locked):
+        payable = next((a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk), None)
+        return next((a for a in locked.values() if a is not payable), None), payable
+
+    locked = ledger.lock_accounts_matching(read, owner=owner, merchant_id=merchant.pk)
+    other, payable = split(locked)
+    if other is None or payable is None:
+        locked = ledger.lock_accounts([other_id(), merchant_payable(merchant).pk])
+        other, payable = split(locked)
+    return locked, other, payable
+
+
+def lock_card_and_payable(student: Student, merchant: Merchant) -> tuple[dict[int, Account], Account, Account]:
+    """(the locked accounts by id, the student's card account, the merchant's payable)."""
+    return _lock_with_payable(_CARD_WITH_PAYABLE, student.pk, merchant, lambda: student_card_account(student).pk)
 
 
 def lock_wallet_and_payable(guardian: Guardian, merchant: Merchant) -> tuple[dict[int, Account], Account, Account]:
-    """Inside a transaction: find and lock a guardian's wallet and a merchant's payable in one statement
-    (primary-key order, as ledger.lock_accounts), opening either on its first use.
-    Returns (the locked accounts by id, the wallet, the payable)."""
-    locked = ledger.lock_accounts_matching(_WALLET_AND_PAYABLE, guardian_id=guardian.pk, merchant_id=merchant.pk)
-    by_kind = {account.kind: account for account in locked.values()}
-    if len(by_kind) < 2:  # a first payment of this guardian or to this merchant
-        locked = ledger.lock_accounts([guardian_wallet(guardian).pk, merchant_payable(merchant).pk])
-        by_kind = {account.kind: account for account in locked.values()}
-    return locked, by_kind[AccountKind.GUARDIAN_WALLET], by_kind[AccountKind.MERCHANT_PAYABLE]
+    """(the locked accounts by id, the guardian's wallet, the merchant's payable)."""
+    return _lock_with_payable(_WALLET_WITH_PAYABLE, guardian.pk, merchant, lambda: guardian_wallet(guardian).pk)
 
 
-_ACCOUNT_AND_PAYABLE = PreparedRead(
-    lambda account_id, merchant_id: Account.objects.select_for_update()
-    .filter(Q(pk=account_id) | Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=merchant_id))
-    .order_by("pk"),
-    account_id=int,
-    merchant_id=int,
-)
-
-
-def lock_account_and_payable(account_id: int, merchant: Merchant) -> tuple[dict[int, Account], Account]:
-    """Inside a transaction: lock an account known by id (a voucher program's funding) and a merchant's
-    payable, found by its owner, in one statement (primary-key order), opening the payable on first use.
-    Returns (the locked accounts by id, the payable)."""
-    locked = ledger.lock_accounts_matching(_ACCOUNT_AND_PAYABLE, account_id=account_id, merchant_id=merchant.pk)
-    payable = next((a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk), None)
-    if payable is None or account_id not in locked:  # the merchant's first payment
-        locked = ledger.lock_accounts([account_id, merchant_payable(merchant).pk])
-        payable = next(a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk)
-    return locked, payable
+def lock_account_and_payable(account_id: int, merchant: Merchant) -> tuple[dict[int, Account], Account, Account]:
+    """(the locked accounts by id, the account `account_id`, e.g. a voucher program's funding, the payable)."""
+    return _lock_with_payable(_ACCOUNT_WITH_PAYABLE, account_id, merchant, lambda: account_id)

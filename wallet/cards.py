@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 
 from guardians import clock, school_time
 from guardians.errors import PermissionMissing
@@ -32,7 +32,6 @@ from wallet.errors import (
 )
 from wallet.models import (
     Account,
-    AccountKind,
     CardCharge,
     CardChargeRefund,
     CardStatus,
@@ -241,42 +240,17 @@ def card_charge(
         return ChargeApproved(already, accounts.student_card_account(already.student).available, replayed=True)
 
 
-class _AccountsMissing(Exception):
-    pass
-
-
-def _card_charge_locked(*, terminal, card, amount, categories, description, reference) -> ChargeApproved:
-    try:
-        return _card_charge_once(terminal=terminal, card=card, amount=amount, categories=categories, description=description, reference=reference)
-    except _AccountsMissing:  # the first charge of this student, or at this merchant: open the accounts, then as usual
-        accounts.student_card_account(card.student)
-        accounts.merchant_payable(terminal.merchant)
-        return _card_charge_once(terminal=terminal, card=card, amount=amount, categories=categories, description=description, reference=reference)
-
-
 # The reads of every card charge, compiled once (guardians/prepared.py).
 _CHARGE_BY_REFERENCE = PreparedRead(
     lambda reference: CardCharge.objects.filter(transaction__reference=reference).select_related("student").order_by("pk")[:1],
     reference=str,
 )
-_CARD_AND_PAYABLE = PreparedRead(
-    lambda student_id, merchant_id: Account.objects.select_for_update()
-    .filter(Q(kind=AccountKind.STUDENT_CARD, student_id=student_id) | Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=merchant_id))
-    .order_by("pk"),
-    student_id=int,
-    merchant_id=int,
-)
 
 
-def _card_charge_once(*, terminal, card, amount, categories, description, reference) -> ChargeApproved:
+def _card_charge_locked(*, terminal, card, amount, categories, description, reference) -> ChargeApproved:
     student = card.student
     with transaction.atomic(durable=True):
-        # Found and locked by owner in one statement (primary-key order, as lock_accounts).
-        locked = ledger.lock_accounts_matching(_CARD_AND_PAYABLE, student_id=student.pk, merchant_id=terminal.merchant_id)
-        by_kind = {account.kind: account for account in locked.values()}
-        if len(by_kind) < 2:
-            raise _AccountsMissing()
-        card_account, payable = by_kind[AccountKind.STUDENT_CARD], by_kind[AccountKind.MERCHANT_PAYABLE]
+        locked, card_account, payable = accounts.lock_card_and_payable(student, terminal.merchant)
         # Read once, under the lock: the card's status, the controls (no row: no caps, no bans) and the
         # day's and week's spending.
         card.status, controls, spent_day, spent_week = _card_state(card, student)
