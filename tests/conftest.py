@@ -61,6 +61,35 @@ def _hand_written_renderings_match_their_fields(monkeypatch):
         monkeypatch.setattr(serializer, "to_representation", checked)
 
 
+@pytest.fixture(scope="session")
+def _fake_stripe_server():
+    from tests.wallet.fake_stripe import FakeStripe
+
+    server = FakeStripe().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_stripe(_fake_stripe_server, settings):
+    """The Stripe gateway, pointed at a local fake Stripe server (reset for each test): Stripe is
+    faked at its HTTP boundary only, the real library talks to it."""
+    _fake_stripe_server.reset()
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_SECRET_KEY = "sk_test_tuckbox_fake"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_tuckbox_fake"
+    settings.STRIPE_API_BASE = _fake_stripe_server.url
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    settings.STRIPE_TIMEOUT_SECONDS = 5
+    return _fake_stripe_server
+
+
+@pytest.fixture
+def fake_gateway(settings):
+    """The local fake payment gateway of the embedded default."""
+    settings.PAYMENT_GATEWAY = "fake"
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

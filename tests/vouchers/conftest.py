@@ -116,30 +116,4 @@ def eager_celery():
     app.conf.task_always_eager, app.conf.task_eager_propagates = saved
 
 
-@pytest.fixture(scope="session")
-def _voucher_fake_stripe_server():
-    from tests.wallet.fake_stripe import FakeStripe
-
-    server = FakeStripe().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake_stripe(_voucher_fake_stripe_server, settings):
-    """Stripe faked at its HTTP boundary: the real library talks to a local server."""
-    _voucher_fake_stripe_server.reset()
-    settings.PAYMENT_GATEWAY = "stripe"
-    settings.STRIPE_SECRET_KEY = "sk_test_tuckbox_fake"
-    settings.STRIPE_API_BASE = _voucher_fake_stripe_server.url
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.STRIPE_TIMEOUT_SECONDS = 5
-    return _voucher_fake_stripe_server
-
-
-@pytest.fixture
-def fake_gateway(settings):
-    settings.PAYMENT_GATEWAY = "fake"
-
-
 __all__ = ["START", "sydney", "post", "redeem", "preview"]

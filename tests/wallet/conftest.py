@@ -56,28 +56,6 @@ def assert_ledger_consistent():
 WEBHOOK_SECRET = "whsec_test_tuckbox_payments"
 
 
-@pytest.fixture(scope="session")
-def _fake_stripe_server():
-    from tests.wallet.fake_stripe import FakeStripe
-
-    server = FakeStripe().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake_stripe(_fake_stripe_server, settings):
-    """The Stripe gateway, pointed at a local fake Stripe server (reset for each test)."""
-    _fake_stripe_server.reset()
-    settings.PAYMENT_GATEWAY = "stripe"
-    settings.STRIPE_SECRET_KEY = "sk_test_tuckbox_fake"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_tuckbox_fake"
-    settings.STRIPE_API_BASE = _fake_stripe_server.url
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.STRIPE_TIMEOUT_SECONDS = 5
-    return _fake_stripe_server
-
-
 @pytest.fixture
 def payments(settings):
     """Webhook secret, fees, and Celery running tasks in-process (it reads its config at setup, so set it there)."""

@@ -189,11 +189,6 @@ def test_the_succeeded_webhook_shows_on_the_topup(client, guardian, fake_stripe,
 # --- Fake gateway: the whole flow without a network --------------------------------
 
 
-@pytest.fixture
-def fake_gateway(settings):
-    settings.PAYMENT_GATEWAY = "fake"
-
-
 # Real commits: the webhook's processing runs after the receive commits, before simulate answers.
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.sqlite_lane
