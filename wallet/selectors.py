@@ -5,7 +5,7 @@ so the views never build their own tenant filters.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -82,13 +82,22 @@ def statement_entries(
     running balance, so no page ever sums history.
     """
     entries = Entry.objects.filter(account=account).select_related("transaction")
-    if date_from is not None:
-        entries = entries.filter(created_at__gte=school_time.local_midnight(zone, date_from))
-    if date_to is not None:
-        entries = entries.filter(created_at__lt=school_time.local_midnight(zone, date_to + timedelta(days=1)))
+    since, until = _statement_window(zone, date_from, date_to)
+    if since is not None:
+        entries = entries.filter(created_at__gte=since)
+    if until is not None:
+        entries = entries.filter(created_at__lt=until)
     return entries.order_by("-id")
 
 
+def _statement_window(zone: ZoneInfo, date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """The instants bounding inclusive local days `date_from`..`date_to` in `zone` (None: unbounded)."""
+    since = school_time.local_midnight(zone, date_from) if date_from is not None else None
+    until = school_time.local_midnight(zone, date_to + timedelta(days=1)) if date_to is not None else None
+    return since, until
+
+
+@dataclass(frozen=True)
 class StatementRows:
     """A statement page's rows (the seven fields a statement shows, as dicts), newest first, built as
     one plain SQL statement. Guardians page statements all day; the ORM spent more CPU building that
@@ -98,44 +107,40 @@ class StatementRows:
     `id__lt`/`id__gt`, a slice), so the cursors and links stay DRF's own.
     """
 
-    def __init__(self, *, account_id: int, since: datetime | None = None, until: datetime | None = None,
-                 newest_first: bool = True, after: tuple[str, int] | None = None):
-        self._account_id, self._since, self._until = account_id, since, until
-        self._newest_first, self._after = newest_first, after
-
-    def _copy(self, **changes) -> "StatementRows":
-        state = {"account_id": self._account_id, "since": self._since, "until": self._until,
-                 "newest_first": self._newest_first, "after": self._after}
-        return StatementRows(**{**state, **changes})
+    account_id: int
+    since: datetime | None = None
+    until: datetime | None = None
+    newest_first: bool = True
+    after: tuple[str, int] | None = None  # ("<" or ">", an entry id): the cursor's position
 
     def order_by(self, *fields: str) -> "StatementRows":
         if fields not in (("-id",), ("id",)):
             raise ValueError(f"statement rows are ordered by id only, not {fields}")
-        return self._copy(newest_first=fields == ("-id",))
+        return replace(self, newest_first=fields == ("-id",))
 
     def filter(self, **condition) -> "StatementRows":
         ((lookup, value),) = condition.items()
         if lookup not in ("id__lt", "id__gt"):
             raise ValueError(f"statement rows are filtered by id only, not {lookup}")
-        return self._copy(after=("<" if lookup == "id__lt" else ">", int(value)))
+        return replace(self, after=("<" if lookup == "id__lt" else ">", int(value)))
 
     def __getitem__(self, window: slice) -> list[dict]:
         start, stop = window.start or 0, window.stop
-        clauses, params = ["e.account_id = %s"], [self._account_id]
+        clauses, params = ["e.account_id = %s"], [self.account_id]
         adapt = connection.ops.adapt_datetimefield_value
-        if self._since is not None:
+        if self.since is not None:
             clauses.append("e.created_at >= %s")
-            params.append(adapt(self._since))
-        if self._until is not None:
+            params.append(adapt(self.since))
+        if self.until is not None:
             clauses.append("e.created_at < %s")
-            params.append(adapt(self._until))
-        if self._after is not None:
-            clauses.append(f"e.id {self._after[0]} %s")
-            params.append(self._after[1])
+            params.append(adapt(self.until))
+        if self.after is not None:
+            clauses.append(f"e.id {self.after[0]} %s")
+            params.append(self.after[1])
         sql = (
             "SELECT e.id, e.created_at, e.amount, e.balance_after, e.transaction_id, t.kind, t.memo "
             f"FROM {Entry._meta.db_table} e JOIN {LedgerTransaction._meta.db_table} t ON t.id = e.transaction_id "
-            f"WHERE {' AND '.join(clauses)} ORDER BY e.id {'DESC' if self._newest_first else 'ASC'} LIMIT %s OFFSET %s"
+            f"WHERE {' AND '.join(clauses)} ORDER BY e.id {'DESC' if self.newest_first else 'ASC'} LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, stop - start, start])
@@ -155,11 +160,8 @@ def _aware(value) -> datetime:
 
 def statement_rows(*, account_id: int, zone: ZoneInfo, date_from: date | None = None, date_to: date | None = None) -> StatementRows:
     """`statement_entries` as a page's plain rows (see StatementRows)."""
-    return StatementRows(
-        account_id=account_id,
-        since=school_time.local_midnight(zone, date_from) if date_from is not None else None,
-        until=school_time.local_midnight(zone, date_to + timedelta(days=1)) if date_to is not None else None,
-    )
+    since, until = _statement_window(zone, date_from, date_to)
+    return StatementRows(account_id=account_id, since=since, until=until)
 
 
 def entries_in_batches(entries: QuerySet[Entry], *, batch_size: int | None = None) -> Iterator[Entry]:
@@ -199,43 +201,45 @@ def students_with_card_access(user: User) -> QuerySet[Student]:
     return Student.objects.select_related("school").filter(visible)
 
 
+def _linked_children(guardian_id):
+    return GuardianLink.objects.filter(guardian_id=guardian_id, revoked_at__isnull=True).values("student_id")
+
+
 # A guardian reading a linked child's card or statement, the common case: compiled once (guardians/prepared.py).
 _LINKED_CHILD = PreparedRead(
     lambda student_id, guardian_id: Student.objects.select_related("school").filter(
-        pk=student_id,
-        pk__in=GuardianLink.objects.filter(guardian_id=guardian_id, revoked_at__isnull=True).values("student_id"),
+        pk=student_id, pk__in=_linked_children(guardian_id)
     )[:1],
     student_id=int,
     guardian_id=int,
 )
-
-
 _LINKED_CHILD_CARD_ACCOUNT = PreparedRead(
     lambda student_id, guardian_id: Account.objects.select_related("student__school").filter(
-        kind=AccountKind.STUDENT_CARD,
-        student_id=student_id,
-        student_id__in=GuardianLink.objects.filter(guardian_id=guardian_id, revoked_at__isnull=True).values("student_id"),
+        kind=AccountKind.STUDENT_CARD, student_id=student_id, student_id__in=_linked_children(guardian_id)
     )[:1],
     student_id=int,
     guardian_id=int,
 )
+
+
+def _guardian_only(user: User) -> Guardian | None:
+    """The user's guardian when that is all their card access comes from (not also finance or admin staff)."""
+    guardian = guardian_for_user(user)
+    staff = staff_for_user(user)
+    return guardian if guardian is not None and (staff is None or not staff.has_role(*CARD_READER_ROLES)) else None
 
 
 def card_account_with_access(user: User, student_id: int) -> Account | None:
     """A guardian's linked child's card account (with the student and school), in one statement.
     None when there is no such account yet, or for anyone else: use student_with_card_access then."""
-    staff = staff_for_user(user)
-    guardian = guardian_for_user(user)
-    if guardian is None or (staff is not None and staff.has_role(*CARD_READER_ROLES)):
-        return None
-    return _LINKED_CHILD_CARD_ACCOUNT.first(student_id=student_id, guardian_id=guardian.pk)
+    guardian = _guardian_only(user)
+    return _LINKED_CHILD_CARD_ACCOUNT.first(student_id=student_id, guardian_id=guardian.pk) if guardian else None
 
 
 def student_with_card_access(user: User, student_id: int) -> Student | None:
     """The student if `user` may read their card (see students_with_card_access), else None."""
-    staff = staff_for_user(user)
-    guardian = guardian_for_user(user)
-    if guardian is not None and (staff is None or not staff.has_role(*CARD_READER_ROLES)):
+    guardian = _guardian_only(user)
+    if guardian is not None:
         return _LINKED_CHILD.first(student_id=student_id, guardian_id=guardian.pk)
     return students_with_card_access(user).filter(pk=student_id).first()
 
