@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import F, Q, Subquery, prefetch_related_objects
 
 from canteen import calendar, configuration, menus, webhook_events
 from canteen.errors import OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
@@ -33,7 +33,9 @@ _ORDER_BY_REFERENCE = PreparedRead(
     lambda reference: Order.objects.filter(
         Q(hold_id=Subquery(Hold.objects.filter(reference=reference).order_by().values("id")[:1]))
         | Q(payment_id=Subquery(LedgerTransaction.objects.filter(reference=reference).order_by().values("id")[:1]))
-    ).order_by("pk")[:1],
+    )
+    .select_related("student", "hold")
+    .order_by("pk")[:1],
     reference=str,
 )
 
@@ -50,11 +52,13 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
     Checked at request time in the school's time zone: the day is open for
     ordering, every item is offered to this child that day, no item carries a
     declared allergen or a ban, stock remains. Nothing is written on refusal.
+    The order comes back with its lines, hold and student loaded, a replayed one too.
     """
     _require_money_permission(link)
     student, school = link.student, link.student.school
     existing = _ORDER_BY_REFERENCE.first(reference=reference)
     if existing is not None:
+        prefetch_related_objects([existing], "lines")  # returned as a new order is: lines, hold and student in hand
         return existing
     settings = configuration.settings_for(school)
     # One instant judges the order and dates it: an order accepted before the cut-off is never

@@ -55,13 +55,6 @@ def _orders():
     return Order.objects.select_related("student", "hold").prefetch_related("lines")
 
 
-def _with_lines(order: Order) -> Order:
-    """A new order comes back with its lines, hold and student in hand; a replayed one is read again."""
-    if "lines" in getattr(order, "_prefetched_objects_cache", {}):
-        return order
-    return _orders().get(pk=order.pk)
-
-
 def _lines(validated):
     return [orders.LineRequest(item_id=line["item_id"], quantity=line["quantity"]) for line in validated]
 
@@ -124,7 +117,7 @@ class StudentOrderListView(GenericAPIView):
             note=data.validated_data["note"],
             reference=ledger_reference("canteen_order", request),
         )
-        return Response(OrderOutput(_with_lines(order)).data, status=status.HTTP_201_CREATED)
+        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)  # it comes with its lines, hold and student
 
 
 class OrderDetailView(APIView):

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from canteen import menus
+from api.serializers.canteen import OrderOutput
+from canteen import menus, orders
 from canteen.cutoff import cutoff_run
 from canteen.models import MenuItem, Order, OrderStatus
 from guardians.models import ClosureDay as SchoolClosureDay
@@ -181,6 +182,21 @@ def test_not_enough_money_is_402_and_writes_nothing(client_for, at):
         response = canteen.order([(canteen.wrap, 1)])
     assert response.status_code == 402 and response.json()["code"] == "insufficient_funds"
     assert Order.objects.count() == 0
+
+
+def test_placing_again_under_the_same_reference_returns_the_order_ready_to_render(canteen, django_assert_num_queries):
+    def place():
+        return orders.order_place(
+            link=canteen.link, service_date=WEDNESDAY, lines=[orders.LineRequest(canteen.wrap.pk, 1)], note="", reference="test:same"
+        )
+
+    first, again = place(), place()
+
+    assert again.pk == first.pk and Order.objects.count() == 1
+    with django_assert_num_queries(0):
+        rendered = OrderOutput(again).data
+    assert rendered == OrderOutput(first).data
+    assert rendered["payment_state"] == "held" and [line["menu_item_id"] for line in rendered["lines"]] == [canteen.wrap.pk]
 
 
 @pytest.mark.sqlite_lane  # the embedded default answers 409 too, not 500
