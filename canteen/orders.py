@@ -14,7 +14,7 @@ from django.db.models import F, Q, Subquery, prefetch_related_objects
 
 from canteen import calendar, configuration, menus, webhook_events
 from canteen.errors import OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
-from canteen.models import LIVE_ORDER_STATUSES, DailyStock, Order, OrderLine, OrderStatus
+from canteen.models import DailyStock, Order, OrderLine, OrderStatus
 from guardians import clock
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, User
@@ -89,9 +89,9 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
             order._prefetched_objects_cache = {"lines": insert_instances([_line(order, line) for line in priced])}
             _take_payment(order, locked, wallet.pk, payable.pk, reference)
             webhook_events.order_placed_publish(order=order)
-    except IntegrityError:
-        # PostgreSQL names the constraint in its message and SQLite does not: ask the table instead.
-        if Order.objects.filter(student=student, service_date=service_date, status__in=LIVE_ORDER_STATUSES).exists():
+    except IntegrityError as error:
+        # Another request placed this child's order for the day first; PostgreSQL names the constraint.
+        if getattr(error.__cause__, "diag", None) and error.__cause__.diag.constraint_name == "one_live_order_per_child_day":
             raise OrderExists() from None
         raise
     return order

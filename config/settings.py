@@ -1,15 +1,16 @@
 """Tuckbox settings, driven entirely by the environment (see `.env.example`).
 
-With no environment at all the project runs on the embedded default: an SQLite
-file under `var/`, Celery tasks executed eagerly, a local-memory cache and the
-local fake payment gateway. Production and the test suite set `DATABASE_URL`
-(PostgreSQL) and `REDIS_URL`.
+One engine everywhere: PostgreSQL (`DATABASE_URL`) and Redis (`REDIS_URL`) are
+required, in production, in the test suite and in `make run`, which starts both
+from pip wheels under `var/` (scripts/with_services.py) when they are not given.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+
+from config.engines import database_from_env, redis_url_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -88,43 +89,29 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------
 VAR_DIR.mkdir(exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tuckbox.sqlite3'}")}
-DATABASE_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-if DATABASE_IS_SQLITE:
-    # WAL lets readers proceed during a write; IMMEDIATE takes the write lock
-    # when a transaction starts, so two writers queue instead of deadlocking
-    # on a lock upgrade (SQLite's answer to SELECT ... FOR UPDATE).
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-    }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a
-    # connection is prepared: PostgreSQL then stops planning the hot queries on every request, which
-    # was most of its CPU on the money paths (docs/performance.md). Behind PgBouncer in transaction
-    # mode this needs PgBouncer 1.21+ with max_prepared_statements set; DATABASE_PREPARE_THRESHOLD=0
-    # turns preparing off (docs/operations.md).
-    prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None}
-    )
+DATABASES = {"default": database_from_env(env)}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a
+# connection is prepared: PostgreSQL then stops planning the hot queries on every request, which
+# was most of its CPU on the money paths (docs/performance.md). Behind PgBouncer in transaction
+# mode this needs PgBouncer 1.21+ with max_prepared_statements set; DATABASE_PREPARE_THRESHOLD=0
+# turns preparing off (docs/operations.md).
+prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {"server_side_binding": True, "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None}
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS_URL = redis_url_from_env(env)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
-# Without Redis there is no worker: run tasks in-process so the embedded
-# default needs no services. Tasks are still enqueued after commit.
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# Tasks go to the broker and a worker runs them, as in production. Tests that want a task's
+# effect inside the request switch Celery to eager themselves.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -215,23 +202,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256
 
 # --- Email ------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Where the file-based backend (`make run`) writes each message, one file per email.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="guardians.notifications.LoggingPushBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tuckbox.local>")
 
 # --- Payments ---------------------------------------------------------------
 # "fake": the local gateway that behaves like Stripe (embedded default);
 # "stripe": the stripe library against Stripe's API.
-# The fake gateway lets a guardian "pay" by calling /simulate, and the embedded webhook
-# secret is public: both are defaults only on the embedded SQLite database, so a
-# deployment that forgets to configure Stripe fails closed instead of minting money.
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="fake" if DATABASE_IS_SQLITE else "stripe")
+# The fake gateway lets a guardian "pay" by calling /simulate: only `make run` and the tests
+# choose it, so a deployment that forgets to configure Stripe fails closed instead of minting money.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="stripe")
 if PAYMENT_GATEWAY not in {"fake", "stripe"}:
     raise environ.ImproperlyConfigured("PAYMENT_GATEWAY must be 'fake' or 'stripe'")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str(
-    "STRIPE_WEBHOOK_SECRET", default="whsec_embedded_default_secret" if DATABASE_IS_SQLITE else ""
-)
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Stripe's own tolerance: a signed event older than this is refused (replay protection).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Empty: Stripe's API. Tests point it at a local fake server.
@@ -280,7 +266,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG and not DATABASE_IS_SQLITE:
+if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 from config.logging import build_logging  # noqa: E402
@@ -345,9 +331,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 )
 
 # --- Outbound webhooks ----------------------------------------------------------
-# Private, loopback and link-local targets are refused unless this allows them: the default only
-# on the embedded SQLite database (a developer's machine); tests turn it on for their local receiver.
-WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=DATABASE_IS_SQLITE)
+# Private, loopback and link-local targets are refused unless this allows them: `make run` allows
+# them (a developer's machine); tests turn it on for their local receiver.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
 # Production endpoints must be https (the payloads carry amounts and ids); plain http only where
 # private targets are allowed.
 WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not WEBHOOKS_ALLOW_PRIVATE_TARGETS)

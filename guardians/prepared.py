@@ -165,19 +165,15 @@ class PreparedRead:
 
 def _positions(name: str, marker, params) -> list:
     """Where the marker landed among the compiled parameters, and how a value must be shaped to
-    take its place (a UUID stays a UUID for PostgreSQL and becomes 32 hex digits for SQLite; a date becomes text there)."""
+    take its place."""
     found = []
     for position, param in enumerate(params):
         if isinstance(marker, uuid.UUID):
             if param == marker and isinstance(param, uuid.UUID):
                 found.append((position, _as_uuid))
-            elif param == marker.hex:
-                found.append((position, _uuid_hex))
         elif isinstance(marker, datetime.date):
             if param == marker and type(param) is datetime.date:
                 found.append((position, _same))
-            elif param == marker.isoformat():  # SQLite's text dates
-                found.append((position, datetime.date.isoformat))
         elif param == marker and isinstance(param, type(marker)):
             # The backend may wrap a value in a type of its own (psycopg's Int8 for a bigint column): keep it.
             found.append((position, _same if type(param) is type(marker) else type(param)))
@@ -198,10 +194,6 @@ def _as_uuid(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _uuid_hex(value) -> str:
-    return uuid.UUID(str(value)).hex
-
-
 # --- Writes -----------------------------------------------------------------------------------
 # The same cost, for the few rows every money request writes outside the ledger: an ORM INSERT or
 # UPDATE is built and compiled per call. These write one row's columns as given (each adapted by its
@@ -216,7 +208,7 @@ def insert_instance(obj):
 
 
 def insert_instances(objs: list) -> list:
-    """`insert_instance` for several instances of one model in one INSERT (PostgreSQL and SQLite return
+    """`insert_instance` for several instances of one model in one INSERT (PostgreSQL returns
     the new keys in the order of the rows, which Django's bulk_create relies on as well)."""
     if not objs:
         return objs

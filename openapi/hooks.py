@@ -14,13 +14,13 @@ def _problem(description: str) -> dict:
     return {"description": description, "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
 
 
-# Integer ranges that come from the database backend's column sizes (SQLite reports 64-bit
-# limits for every integer column, PostgreSQL the size of each type), not from our rules.
+# Integer ranges that come from PostgreSQL's column sizes (smallint, integer, bigint), not from
+# our rules: a storage detail that clients should not build validation on.
 BACKEND_INTEGER_LIMITS = {32767, 2147483647, 9223372036854775807}
 
 
 def drop_backend_integer_limits(result, generator, request, public):
-    """Make the schema the same whichever database generated it."""
+    """Keep the column sizes of the storage out of the published contract."""
 
     def walk(node):
         if isinstance(node, dict):

@@ -11,16 +11,6 @@ from tests.factories import TEST_PASSWORD  # noqa: F401 - re-exported for tests
 from wallet.terminal_keys import terminal_create
 
 
-def pytest_collection_modifyitems(config, items):
-    """`postgres` tests prove locking and triggers; on SQLite they would prove nothing."""
-    if not django_settings.DATABASE_IS_SQLITE:
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _redis_database_per_worker():
     """xdist workers share one Redis, and `cache.clear()` below is FLUSHDB: without a database
@@ -86,7 +76,7 @@ def fake_stripe(_fake_stripe_server, settings):
 
 @pytest.fixture
 def fake_gateway(settings):
-    """The local fake payment gateway of the embedded default."""
+    """The local fake payment gateway that `make run` uses."""
     settings.PAYMENT_GATEWAY = "fake"
 
 

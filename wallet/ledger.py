@@ -127,9 +127,9 @@ def post_locked(
 
 
 # The two statements every posting makes, written as SQL: through the ORM, building and compiling
-# them cost the worker 3-5 times the round trip (docs/performance.md). Plain SQL that SQLite and
-# PostgreSQL both take; the database's own checks (balanced transactions, append-only entries,
-# non-negative balances) apply to them exactly as to ORM writes.
+# them cost the worker 3-5 times the round trip (docs/performance.md). The database's own checks
+# (balanced transactions, append-only entries, non-negative balances) apply to them exactly as to
+# ORM writes.
 _ENTRY_COLUMNS = "transaction_id, account_id, amount, balance_after, created_at"
 
 

@@ -221,10 +221,9 @@ def _consistent_snapshot():
     """On PostgreSQL, one read-only REPEATABLE READ transaction for all checks.
 
     Inside an outer transaction (a test, or a caller's atomic block) the outer
-    transaction's snapshot is used as it is. SQLite (the embedded default) has a
-    single writer and needs nothing.
+    transaction's snapshot is used as it is.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         yield
         return
     with transaction.atomic():
@@ -237,9 +236,8 @@ def _record(findings: list[Finding], *, run_at: datetime) -> int:
     """Store findings not already open as identical issues; log every finding. Returns how many were new."""
     new = 0
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
         for finding in findings:
             fields = {**asdict(finding), "detail": finding.detail[:300]}
             known = ReconciliationIssue.objects.filter(resolved_at__isnull=True, **fields).exists()

@@ -6,7 +6,7 @@ so the views never build their own tenant filters.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -146,16 +146,10 @@ class StatementRows:
             cursor.execute(sql, [*params, stop - start, start])
             rows = cursor.fetchall()
         return [
-            {"id": id_, "created_at": _aware(created_at), "amount": amount, "balance_after": balance_after,
+            {"id": id_, "created_at": created_at, "amount": amount, "balance_after": balance_after,
              "transaction_id": transaction_id, "kind": kind, "memo": memo}
             for id_, created_at, amount, balance_after, transaction_id, kind, memo in rows
         ]
-
-
-def _aware(value) -> datetime:
-    if isinstance(value, str):  # SQLite keeps UTC as text
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def statement_rows(*, account_id: int, zone: ZoneInfo, date_from: date | None = None, date_to: date | None = None) -> StatementRows:

@@ -89,7 +89,6 @@ def test_past_days_are_closed(canteen):
     assert response.status_code == 422 and response.json()["code"] == "ordering_closed"
 
 
-@pytest.mark.sqlite_lane  # plain SQL in canteen.calendar: the embedded default must agree
 def test_weekends_closures_and_holidays_are_school_closed(canteen):
     SchoolClosureDay.objects.create(school=canteen.school, date=date(2026, 12, 3), reason="Pupil-free day")
     Term.objects.create(school=canteen.school, name="Term 4", starts_on=date(2026, 10, 6), ends_on=date(2026, 12, 18))
@@ -199,7 +198,6 @@ def test_placing_again_under_the_same_reference_returns_the_order_ready_to_rende
     assert rendered["payment_state"] == "held" and [line["menu_item_id"] for line in rendered["lines"]] == [canteen.wrap.pk]
 
 
-@pytest.mark.sqlite_lane  # the embedded default answers 409 too, not 500
 def test_one_order_per_child_per_day(canteen):
     assert canteen.order([(canteen.juice, 1)]).status_code == 201
     second = canteen.order([(canteen.wrap, 1)])

@@ -14,7 +14,7 @@ from tests.concurrency import run_concurrently
 from tests.factories import GuardianLinkFactory, give_wallet_money
 from tests.wallet.conftest import assert_ledger_consistent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_fifty_guardians_race_for_the_last_ten(client_for):

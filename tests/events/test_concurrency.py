@@ -16,7 +16,7 @@ from tests.events.conftest import SIGNATURE, family, make_event
 from tests.factories import give_wallet_money
 from tests.wallet.conftest import assert_ledger_consistent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 FAMILIES = 50
 PLACES = 10

@@ -30,14 +30,12 @@ def signed(world, client_for):
 def _tamper(sql: str, params: list, *, table: str = "events_consentrecord", trigger: str = "events_consentrecord_append_only"):
     """Change a row as a database superuser could: with the append-only trigger switched off for the moment."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The test's transaction still holds deferred foreign-key checks; ALTER TABLE needs them done.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        # The test's transaction still holds deferred foreign-key checks; ALTER TABLE needs them done.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def test_verify_reports_an_intact_chain(world, client_for, signed):
@@ -88,7 +86,6 @@ def test_only_admins_verify(world, client_for):
     assert_problem(client_for(world.teacher.user).get("/api/v1/consent-chain/verify"), 403, "permission_denied")
 
 
-@pytest.mark.postgres
 def test_postgres_refuses_to_edit_or_delete_consent_evidence(signed):
     record = ConsentRecord.objects.first()
     for attempt in (

@@ -8,17 +8,17 @@ from events.models import Announcement, ConsentRecord, Event, Signup, SignupStat
 from guardians.models import School
 from wallet.models import LedgerTransaction
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
+pytestmark = pytest.mark.django_db
 
 
 def _counts():
     return [model.objects.count() for model in (Event, Signup, ConsentRecord, Announcement, LedgerTransaction)]
 
 
-def test_the_demo_has_a_signed_and_paid_excursion_and_reseeding_adds_nothing():
-    call_command("demo_seed", "--force", "--quiet")
+def test_the_demo_has_a_signed_and_paid_excursion_and_reseeding_adds_nothing(fake_gateway):
+    call_command("demo_seed", "--quiet")
     first = _counts()
-    call_command("demo_seed", "--force", "--quiet")
+    call_command("demo_seed", "--quiet")
 
     assert _counts() == first
     museum = Event.objects.get(title="Year 4 Australian Museum excursion")

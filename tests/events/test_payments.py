@@ -42,7 +42,6 @@ def _signed(world, client_for, **event_fields):
     return event, client, sign(client, event, world.student.pk).json()["id"]
 
 
-@pytest.mark.sqlite_lane
 def test_paying_from_the_wallet_confirms_the_place_with_one_balanced_transaction(world, client_for):
     event, client, signup_id = _signed(world, client_for)
     give_wallet_money(world.link.guardian, 4000)

@@ -55,7 +55,6 @@ def test_canteen_staff_cannot_create_events(world, client_for):
     assert_problem(response, 403, "permission_denied")
 
 
-@pytest.mark.sqlite_lane
 def test_publishing_notifies_eligible_guardians_with_a_working_signed_link(world, client_for, api_client, django_capture_on_commit_callbacks):
     other_year = family(world.school, year_level=6, roll_class="6C")
     event = make_event(world.admin, publish=False)

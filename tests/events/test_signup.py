@@ -20,7 +20,6 @@ def _nothing_written():
     assert ConsentRecord.objects.count() == 0
 
 
-@pytest.mark.sqlite_lane
 def test_signing_stores_the_strokes_the_png_and_the_evidence(world, client_for):
     event = make_event(world.admin)
 

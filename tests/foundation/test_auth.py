@@ -52,7 +52,6 @@ def assert_session_ended(access: str) -> None:
 # --- Sign in -----------------------------------------------------------------
 
 
-@pytest.mark.sqlite_lane
 def test_sign_in_returns_a_token_pair_for_a_new_session():
     user = GuardianFactory(user__email="olivia@example.com").user
     with time_machine.travel(datetime(2026, 3, 2, 1, 0, tzinfo=UTC), tick=False):
@@ -70,7 +69,6 @@ def test_sign_in_returns_a_token_pair_for_a_new_session():
     assert me.json()["email"] == "olivia@example.com"
 
 
-@pytest.mark.sqlite_lane
 def test_wrong_password_and_unknown_email_are_the_same_401():
     user = UserFactory()
 
@@ -89,7 +87,6 @@ def test_inactive_user_cannot_sign_in():
 # --- Refresh -----------------------------------------------------------------
 
 
-@pytest.mark.sqlite_lane
 def test_refresh_rotates_the_pair_and_refuses_the_old_refresh_token():
     user = UserFactory()
     first = sign_in(user.email).json()
@@ -280,7 +277,6 @@ def register(**overrides):
     return APIClient().post(REGISTER, {**data, **overrides}, format="json", REMOTE_ADDR=unique_ip())
 
 
-@pytest.mark.sqlite_lane
 def test_register_a_guardian():
     response = register(email="New.Parent@Example.com", phone="0400 000 000")
 

@@ -13,7 +13,7 @@ from tests.helpers import PROBLEM_JSON, assert_problem, field_errors
 REGISTER = "/api/v1/guardians"
 LINKS = "/api/v1/links"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
+pytestmark = pytest.mark.django_db
 
 
 def post_raw(client, url: str, body, content_type: str = "application/json"):

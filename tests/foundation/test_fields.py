@@ -9,7 +9,6 @@ from rest_framework import serializers
 
 from api.serializers.fields import as_datetime
 
-pytestmark = pytest.mark.sqlite_lane
 
 INSTANTS = [
     datetime(2026, 11, 28, 0, 45, tzinfo=UTC),

@@ -21,7 +21,6 @@ def test_healthy_when_the_database_and_redis_answer():
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
-@pytest.mark.sqlite_lane
 def test_without_redis_configured_only_the_database_counts(settings):
     settings.REDIS_URL = ""
 
@@ -31,7 +30,6 @@ def test_without_redis_configured_only_the_database_counts(settings):
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "not_configured"}}
 
 
-@pytest.mark.sqlite_lane
 def test_unreachable_redis_is_503(settings):
     # A port bound but not listening refuses connections, and nobody else can take it meanwhile.
     with socket.socket() as closed:

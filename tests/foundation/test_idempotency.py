@@ -226,7 +226,6 @@ def test_the_purge_task_deletes_only_expired_records(admin, student):
 # --- Races -------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_simultaneous_requests_with_one_key_execute_once(client_for, admin, student):
     key = new_key()

@@ -258,7 +258,6 @@ def test_staff_who_may_not_revoke_a_link_get_404(client_for, student, outsider):
 # --- Races -------------------------------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_ten_guardians_racing_for_one_code_make_exactly_one_link(client_for, admin, student):
     code = issue_code(client_for(admin.user), student).json()["code"]

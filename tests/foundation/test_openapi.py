@@ -11,7 +11,6 @@ from openapi_spec_validator import validate
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
 METHODS = {"get", "post", "put", "patch", "delete"}
 
-pytestmark = pytest.mark.sqlite_lane
 
 
 @pytest.fixture(scope="module")

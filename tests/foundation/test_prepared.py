@@ -13,7 +13,7 @@ from guardians.models_webhooks import WebhookSubscription
 from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
 from tests.factories import GuardianLinkFactory, SchoolFactory, StaffFactory, StudentFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
+pytestmark = pytest.mark.django_db
 
 
 def _fields(obj) -> dict:

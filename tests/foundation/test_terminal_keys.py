@@ -9,7 +9,7 @@ from wallet.terminal_keys import terminal_revoke
 
 TERMINAL = "/api/v1/terminal"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
+pytestmark = pytest.mark.django_db
 
 
 def with_key(raw_key: str) -> APIClient:

@@ -30,7 +30,7 @@ from tests.integration import toolchain
 from tests.webhooks.receiver import Receiver, load_verify_recipe
 from wallet.terminal_keys import terminal_create
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.client_generation]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.client_generation]
 
 MONDAY_MORNING = "2026-11-29T20:00:00Z"  # Monday 30 November 2026, 07:00 in Sydney
 WEDNESDAY = date(2026, 12, 2)

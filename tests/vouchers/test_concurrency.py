@@ -16,7 +16,7 @@ from vouchers.models import Redemption, RedemptionLine, Voucher, VoucherState
 from wallet import accounts
 from wallet.terminal_keys import terminal_create
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TERMINALS = 50
 

@@ -16,7 +16,7 @@ from vouchers import demo
 from vouchers.models import Program, ProviderApproval, Redemption, Settlement, Voucher
 from vouchers.tasks import settle_vouchers_daily
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
+pytestmark = pytest.mark.django_db
 
 
 def test_the_whole_journey_through_the_api(world, terminal_client, clock_at, fake_gateway):
@@ -93,9 +93,9 @@ def voucher_row_counts():
 
 
 def test_the_demo_data_seeds_once_and_carries_the_journey(fake_gateway):
-    call_command("demo_seed", "--force", "--quiet")
+    call_command("demo_seed", "--quiet")
     first = voucher_row_counts()
-    call_command("demo_seed", "--force", "--quiet")
+    call_command("demo_seed", "--quiet")
     assert voucher_row_counts() == first
     assert set(Program.objects.values_list("code", flat=True)) == {"active-kids", "creative-kids", "active-creative-kids", "dine-and-discover"}
 

@@ -151,7 +151,6 @@ def test_the_guardian_linked_longest_tops_up(fake_stripe, charge):
     assert list(TopUp.objects.values_list("guardian_id", "amount")) == [(family.link.guardian_id, 2000)]
 
 
-@pytest.mark.sqlite_lane
 def test_fake_gateway_end_to_end(settings, charge):
     settings.PAYMENT_GATEWAY = "fake"
     family = make_family(threshold=500, amount=2000, card_balance=1000)
@@ -164,7 +163,6 @@ def test_fake_gateway_end_to_end(settings, charge):
     assert_ledger_consistent()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_checks_in_one_dip_start_one_topup(payments, fake_stripe):
     family = make_family(card_balance=300)  # already below 500

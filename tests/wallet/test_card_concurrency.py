@@ -12,7 +12,7 @@ from tests.wallet.conftest import assert_ledger_consistent
 from wallet import accounts
 from wallet.models import CardCharge, SpendingControls
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 50
 PRICE = 250

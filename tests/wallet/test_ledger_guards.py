@@ -8,7 +8,7 @@ from wallet import accounts, ledger
 from wallet.errors import InsufficientFunds
 from wallet.models import Account, Entry, LedgerTransaction
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_unbalanced_transaction_is_refused_at_commit():

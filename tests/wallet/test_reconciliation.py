@@ -100,9 +100,6 @@ def busy_ledger():
 @contextmanager
 def triggers_off():
     """Write past the ledger's PostgreSQL triggers inside the block (the test database user is a superuser)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         try:
@@ -118,7 +115,6 @@ def issues():
 # --- The checks --------------------------------------------------------------
 
 
-@pytest.mark.sqlite_lane
 def test_clean_ledger_records_nothing(busy_ledger):
     summary = reconciliation_run()
 
@@ -134,7 +130,6 @@ def test_no_topups_and_no_accounts_is_clean():
     assert (summary.ok, summary.checked_transactions, summary.checked_accounts) == (True, 0, 0)
 
 
-@pytest.mark.sqlite_lane
 def test_corrupted_cached_balance_is_found_once(busy_ledger):
     card_account = accounts.student_card_account(busy_ledger.student)
     Account.objects.filter(pk=card_account.pk).update(balance=F("balance") + 100)

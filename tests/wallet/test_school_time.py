@@ -10,7 +10,7 @@ from tests.factories import SchoolFactory, give_card_money
 from tests.wallet.test_cards import charge
 from wallet.models import SpendingControls
 
-pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
+pytestmark = pytest.mark.django_db
 UTC = UTC
 
 

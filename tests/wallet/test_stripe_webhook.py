@@ -49,7 +49,6 @@ def entries_of(reference: str) -> dict[str, int]:
 # --- Crediting ----------------------------------------------------------------------
 
 
-@pytest.mark.sqlite_lane
 def test_succeeded_credits_once_with_clearing_wallet_and_fee_entries(send_event):
     topup = pending_topup(amount=2000, fee=65)
     succeeded = events.event("payment_intent.succeeded", events.payment_intent(topup))
@@ -134,7 +133,6 @@ def _refused(response):
     assert TopUp.objects.get().status == "pending"
 
 
-@pytest.mark.sqlite_lane
 def test_tampered_body_is_refused_and_nothing_is_written(send_event):
     topup = pending_topup()
     payload = json.dumps(events.event("payment_intent.succeeded", events.payment_intent(topup)))
@@ -221,7 +219,6 @@ def _final_state(topup):
     )
 
 
-@pytest.mark.sqlite_lane
 def test_refunded_before_succeeded_ends_like_succeeded_then_refunded(send_event):
     natural, reversed_ = pending_topup(), pending_topup()
     for topup, order in ((natural, ("succeeded", "refunded")), (reversed_, ("refunded", "succeeded"))):
@@ -384,7 +381,6 @@ def test_a_failing_event_records_its_error_and_the_sweeper_processes_it_later(se
 # --- Concurrency (PostgreSQL) ---------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_event_delivered_200_times_20_at_once_credits_once(payments):
     topup = pending_topup(amount=2000, fee=65)
@@ -426,7 +422,6 @@ def test_one_event_delivered_200_times_20_at_once_credits_once(payments):
     assert_ledger_consistent()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_different_events_for_one_payment_intent_at_once_credit_once(payments):
     topup = pending_topup()

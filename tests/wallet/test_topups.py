@@ -48,7 +48,6 @@ def test_fee_is_fixed_plus_basis_points_rounded_half_up_once():
     assert topup_fee(1000) == 30 + 18  # 17.5 rounds half up
 
 
-@pytest.mark.sqlite_lane
 def test_quote_shows_the_fee_before_paying(client):
     response = client.get(f"{TOPUPS}/quote", {"amount": "2000"})
 
@@ -191,7 +190,6 @@ def test_the_succeeded_webhook_shows_on_the_topup(client, guardian, fake_stripe,
 
 # Real commits: the webhook's processing runs after the receive commits, before simulate answers.
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.sqlite_lane
 def test_fake_gateway_simulate_credits_the_wallet_through_the_signed_webhook(client, guardian, fake_gateway):
     created = client.post(TOPUPS, {"amount": 2000}, format="json", **key())
     assert created.status_code == 201
@@ -244,7 +242,6 @@ def test_simulate_validates_the_outcome_and_the_owner(client, client_for, fake_g
 # --- Refunds of unused balance -----------------------------------------------------------
 
 
-@pytest.mark.sqlite_lane
 def test_refund_splits_across_the_newest_topups_and_charges_no_fee(client, guardian, paid_topup, fake_stripe, send_event):
     older, newer = paid_topup(guardian, 1000), paid_topup(guardian, 3000)
 
@@ -358,7 +355,6 @@ def test_refund_while_stripe_is_down_stays_pending_and_the_sweeper_sends_it(clie
     assert_ledger_consistent()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refunds_cannot_overdraw(payments, fake_stripe):
     guardian = GuardianFactory()

@@ -45,7 +45,6 @@ def test_event_types_are_public(api_client):
     assert_problem(api_client.get(f"{API}/event-types", HTTP_ACCEPT="text/html"), 406, "not_acceptable")
 
 
-@pytest.mark.sqlite_lane  # the embedded default publishes and delivers too
 def test_a_school_admin_subscribes_and_sees_the_secret_only_once(admin, school, receiver):
     response = create(admin, receiver.url, ["card.charged", "canteen.order_placed"], description="SIS")
     assert response.status_code == 201, response.content
@@ -194,7 +193,6 @@ def test_rotation_returns_the_new_secret_once_and_keeps_the_old_for_the_grace_pe
     assert_problem(admin.post(f"{API}/subscriptions/{subscription.pk}/rotate-secret", {"grace_period_hours": 169}, format="json"), 400, "validation_error")
 
 
-@pytest.mark.sqlite_lane  # the embedded default publishes and delivers too
 def test_ping_is_delivered_and_the_deliveries_show_their_attempts(admin, school, receiver, verify_recipe, django_capture_on_commit_callbacks):
     subscription = subscribe(receiver.url, ["card.charged"], school=school)
     receiver.answer((500, b"oops"))

@@ -41,7 +41,6 @@ def charging(terminal_client):
     return charge
 
 
-@pytest.mark.sqlite_lane  # the embedded default publishes and delivers too
 def test_a_card_charge_is_delivered_signed_with_an_event_id(charging, receiver, verify_recipe, django_capture_on_commit_callbacks):
     subscription = subscribe(receiver.url, ["card.charged"], school=charging.student.school)
     with time_machine.travel(NOW, tick=False):
@@ -131,7 +130,6 @@ def _due_retry():
     return retry_due_webhook_deliveries()
 
 
-@pytest.mark.sqlite_lane  # the embedded default publishes and delivers too
 def test_a_500_is_retried_with_backoff_until_it_succeeds(receiver, verify_recipe, django_capture_on_commit_callbacks):
     subscription = subscribe(receiver.url, ["card.charged"])
     receiver.answer(500)
@@ -183,7 +181,6 @@ def test_the_schedule_gives_up_after_about_three_days(receiver, django_capture_o
     assert [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)] == RETRY_DELAYS
 
 
-@pytest.mark.sqlite_lane  # the embedded default publishes and delivers too
 def test_a_410_disables_the_subscription_and_cancels_what_was_waiting(receiver, django_capture_on_commit_callbacks):
     subscription = subscribe(receiver.url, ["card.charged"])
     receiver.answer(500, 410)

@@ -9,7 +9,6 @@ from guardians.webhooks.delivery import RETRY_DELAYS
 from guardians.webhooks.event_types import EVENT_TYPES, PING
 from tests.webhooks.receiver import API_GUIDE
 
-pytestmark = pytest.mark.sqlite_lane
 
 
 def test_the_guide_names_every_event_type():

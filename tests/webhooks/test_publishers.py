@@ -21,7 +21,6 @@ def canteen(client_for):
         yield make_canteen(client_for)
 
 
-@pytest.mark.sqlite_lane  # the embedded default publishes and delivers too
 def test_an_order_is_published_once_and_a_replay_publishes_nothing(canteen, receiver, django_capture_on_commit_callbacks):
     subscribe(receiver.url, ["canteen.order_placed"], school=canteen.school)
     with django_capture_on_commit_callbacks(execute=True):

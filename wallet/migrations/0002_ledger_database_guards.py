@@ -56,8 +56,7 @@ DROP FUNCTION IF EXISTS wallet_check_transaction_balanced();
 
 def _run(sql):
     def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)  # None: no placeholder parsing of the % in RAISE
+        schema_editor.execute(sql, params=None)  # None: no placeholder parsing of the % in RAISE
 
     return apply
 
