@@ -1,65 +1,62 @@
-# Tuckbox. `make run` starts the embedded default; `make test` runs the whole suite.
+# Tuckbox. `make run` starts the whole system on this machine; `make test` runs the whole suite.
+# Both start PostgreSQL and Redis from pip wheels (scripts/with_services.py): no system packages.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
-# The embedded default: no DATABASE_URL, no REDIS_URL.
-EMBEDDED := env -u DATABASE_URL -u REDIS_URL
+export PORT
+RUN_REQUIREMENTS := requirements.txt requirements-services.txt
+ALL_REQUIREMENTS := $(RUN_REQUIREMENTS) requirements-dev.txt
+checksum = $(shell cat $(1) | cksum | cut -d' ' -f1)
+# `make run` installs only what runs the system; `make test` adds the test and tooling packages.
+RUN_STAMP := $(VENV)/.run-$(call checksum,$(RUN_REQUIREMENTS))
+DEPS_STAMP := $(VENV)/.deps-$(call checksum,$(ALL_REQUIREMENTS))
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 TEST_ENV := PASSWORD_HASHERS=django.contrib.auth.hashers.MD5PasswordHasher ACCESS_LOG=false LOG_LEVEL=WARNING
+SERVICES := $(PY) scripts/with_services.py
 
-.PHONY: run test test-postgres test-sqlite openapi lint migrate demo clean bench bench-quick stack
+.PHONY: run test openapi lint clean bench bench-quick
 
-$(DEPS_STAMP): requirements.txt requirements-dev.txt
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@rm -f $(VENV)/.deps-* && touch $@
+	$(PYTHON) -m venv $(VENV)
 
-## run: the embedded default (SQLite, eager Celery, fake payment gateway, demo data) on 127.0.0.1:$(PORT)
-run: $(DEPS_STAMP)
-	$(EMBEDDED) $(PY) manage.py migrate --no-input -v 0
-	$(EMBEDDED) $(PY) manage.py demo_seed
-	@echo "API docs: http://127.0.0.1:$(PORT)/api/docs/   Redoc: http://127.0.0.1:$(PORT)/api/redoc/"
-	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload
+$(RUN_STAMP): $(RUN_REQUIREMENTS) | $(VENV)/bin/python
+	$(PIP) -r requirements.txt -r requirements-services.txt
+	@rm -f $(VENV)/.run-* && touch $@
 
-## test: the whole suite on throwaway PostgreSQL and Redis, then the SQLite lane
-test: $(DEPS_STAMP)
-	$(MAKE) --no-print-directory test-postgres
-	$(MAKE) --no-print-directory test-sqlite
+$(DEPS_STAMP): $(ALL_REQUIREMENTS) | $(VENV)/bin/python
+	$(PIP) -r requirements-dev.txt
+	@rm -f $(VENV)/.deps-* $(VENV)/.run-* && touch $@ $(RUN_STAMP)
 
-# Two workers for two cores; PYTEST_ARGS="... -p no:xdist" runs in one process.
+## run: web (gunicorn), Celery worker and beat with the demo data and the fake payment gateway on
+## 127.0.0.1:$(PORT); PostgreSQL and Redis kept in var/ (or DATABASE_URL / REDIS_URL). Ctrl-C stops it all.
+run: $(RUN_STAMP)
+	@$(SERVICES) --data var -- $(PY) scripts/demo_stack.py --var var
+
+## test: the whole suite on throwaway PostgreSQL and Redis. PYTEST_ARGS=... passes arguments to pytest;
+## PYTEST_ARGS="... -p no:xdist" runs in one process (two workers for two cores otherwise).
 XDIST = $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n 2)
-test-postgres: $(DEPS_STAMP)
-	$(TEST_ENV) $(PY) scripts/with_services.py -- $(PY) -m pytest $(XDIST) -q $(PYTEST_ARGS)
+test: $(DEPS_STAMP)
+	$(TEST_ENV) $(SERVICES) -- $(PY) -m pytest $(XDIST) -q $(PYTEST_ARGS)
 
-# The embedded default must keep working: a small lane on SQLite.
-test-sqlite: $(DEPS_STAMP)
-	$(EMBEDDED) $(TEST_ENV) DATABASE_URL=sqlite:///$(CURDIR)/var/test-lane.sqlite3 $(PY) -m pytest -q -m sqlite_lane $(PYTEST_ARGS)
-
-## openapi: regenerate the committed schema
+## openapi: regenerate the committed schema (settings need the servers, the schema does not touch them)
 openapi: $(DEPS_STAMP)
-	$(EMBEDDED) $(PY) manage.py spectacular --file openapi/openapi.yaml --validate
+	$(SERVICES) -- $(PY) manage.py spectacular --file openapi/openapi.yaml --validate
 
 ## bench: the money paths under load on the production stack, against an in-run baseline (< 10 min).
 ## Results: bench/results/latest.json and latest.png; see docs/performance.md. BENCH_SEED=n changes the data.
 bench: $(DEPS_STAMP)
-	$(PY) scripts/with_services.py -- $(PY) -m bench.run
+	$(SERVICES) -- $(PY) -m bench.run
 
 ## bench-quick: the same with smaller data and shorter runs (< 2 min), written to bench/results/quick.json
 bench-quick: $(DEPS_STAMP)
-	$(PY) scripts/with_services.py -- $(PY) -m bench.run --quick --output bench/results/quick.json
-
-## stack: the production stack (gunicorn, Celery worker and beat from the Procfile, DEBUG off) on throwaway
-## PostgreSQL and Redis, with the demo data, on 127.0.0.1:$(PORT). See docs/operations.md.
-stack: $(DEPS_STAMP)
-	$(PY) scripts/with_services.py -- env PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=false \
-		CELERY_BEAT_SCHEDULE_FILE="$(CURDIR)/var/celerybeat-schedule" \
-		sh -c 'python manage.py migrate --no-input -v 0 && python manage.py demo_seed --force && exec honcho start -f Procfile'
+	$(SERVICES) -- $(PY) -m bench.run --quick --output bench/results/quick.json
 
 lint: $(DEPS_STAMP)
 	$(VENV)/bin/ruff check .
 
+## clean: forget everything `make run` kept (database, Redis dump, logs, mail, demo secrets)
 clean:
-	rm -rf var/*.sqlite3* var/static
+	rm -rf var

@@ -1,6 +1,6 @@
 """Start and stop the Procfile's processes (web, worker, beat) and watch the web workers' memory.
 
-`make stack` runs the Procfile with honcho; the benchmark starts the very same
+`make run` runs the Procfile with honcho; the benchmark starts the very same
 command lines here, so what is measured is what is deployed.
 """
 

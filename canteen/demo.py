@@ -19,17 +19,24 @@ MENU = [
 
 def seed() -> None:
     for school in School.objects.all():
-        merchant = Merchant.objects.filter(school=school).order_by("pk").first() or Merchant.objects.create(
-            school=school, name=f"{school.name} Canteen", abn="51824753556", categories=[MerchantCategory.CANTEEN]
-        )
-        CanteenSettings.objects.get_or_create(school=school, defaults={"merchant": merchant})
-        for name, price, category, allergens, tags, stock in MENU:
-            MenuItem.objects.get_or_create(
-                school=school,
-                name=name,
-                defaults=dict(price=price, category=category, allergens=allergens, dietary_tags=tags, daily_stock_limit=stock),
-            )
+        seed_school(school)
     # Mia has a peanut allergy: the satay is refused for her, and it is bold on her bag label.
     mia = Student.objects.filter(student_number="HPS-0001").first()
     if mia is not None:
         FoodProfile.objects.get_or_create(student=mia, defaults={"allergens": ["peanut"], "notes": "Carries an EpiPen"})
+
+
+def seed_school(school: School) -> None:
+    """The school's canteen settings, and the demo menu while the school has no menu at all: once
+    staff have added, renamed or removed items through the API, the menu is theirs."""
+    merchant = Merchant.objects.filter(school=school).order_by("pk").first() or Merchant.objects.create(
+        school=school, name=f"{school.name} Canteen", abn="51824753556", categories=[MerchantCategory.CANTEEN]
+    )
+    CanteenSettings.objects.get_or_create(school=school, defaults={"merchant": merchant})
+    if MenuItem.objects.filter(school=school).exists():
+        return
+    MenuItem.objects.bulk_create(
+        MenuItem(school=school, name=name, price=price, category=category, allergens=allergens,
+                 dietary_tags=tags, daily_stock_limit=stock)
+        for name, price, category, allergens, tags, stock in MENU
+    )

@@ -1,13 +1,16 @@
 """Load the demo data for `make run`. Safe to run again: nothing is duplicated."""
 
-from datetime import date, time
+import os
+from datetime import date, time, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from canteen import demo as canteen_demo
+from canteen import demo_live
 from events import demo as events_demo
+from guardians import clock
 from guardians.models import (
     ClosureDay,
     Guardian,
@@ -25,6 +28,7 @@ from wallet.models import Merchant, Terminal
 from wallet.terminal_keys import parse_prefix, terminal_create
 
 DEMO_PASSWORD = "tuckbox-demo-2026"
+LIVE_GUARDIAN = "olivia.parent@example.com"
 # A fixed key so the printed key stays valid across runs of the demo. Never used outside it.
 DEMO_TERMINAL_KEY = "tbx_term_demo0001_D3moCanteenCounterKeyN0tForProduction"
 
@@ -62,12 +66,20 @@ class Command(BaseCommand):
     help = "Create (or refresh) the demo schools, people, merchant and terminal."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Allow on a non-SQLite database.")
-        parser.add_argument("--quiet", action="store_true")
+        parser.add_argument("--quiet", action="store_true", help="Print nothing.")
+        parser.add_argument(
+            "--base-url", default=f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
+            help="Where the printed links point (default: 127.0.0.1 on $PORT).",
+        )
+        parser.add_argument(
+            "--live-cutoff-seconds", type=int, default=int(os.environ.get("DEMO_LIVE_CUTOFF_SECONDS", "180")),
+            help="How far ahead the live demo school's canteen cut-off is set.",
+        )
 
-    def handle(self, *args, force=False, quiet=False, **options):
-        if not settings.DATABASE_IS_SQLITE and not force:
-            raise CommandError("demo_seed writes known passwords; run it on PostgreSQL only with --force.")
+    def handle(self, *args, quiet=False, base_url="", live_cutoff_seconds=180, **options):
+        # Known passwords and a fake way to pay: never on a system that takes real money.
+        if settings.PAYMENT_GATEWAY != "fake":
+            raise CommandError("demo_seed runs only with PAYMENT_GATEWAY=fake (make run sets it).")
         with transaction.atomic():
             schools = {spec["code"]: self._school(spec) for spec in SCHOOLS}
             for school_code, email, first, last, roles in STAFF:
@@ -103,8 +115,10 @@ class Command(BaseCommand):
         canteen_demo.seed()
         events_demo.seed()
         vouchers_demo.seed()
+        live = demo_live.seed(guardian=Guardian.objects.get(user__email=LIVE_GUARDIAN),
+                              delay=timedelta(seconds=live_cutoff_seconds))
         if not quiet:
-            self._print_logins()
+            self._print_summary(base_url.rstrip("/"), live)
 
     def _school(self, spec) -> School:
         school, _ = School.objects.update_or_create(code=spec["code"], defaults=spec)
@@ -119,14 +133,31 @@ class Command(BaseCommand):
             user = User.objects.create_user(email=email, password=DEMO_PASSWORD, first_name=first, last_name=last)
         return user
 
-    def _print_logins(self):
+    def _print_summary(self, base_url: str, live: demo_live.LiveCutoff):
         out = self.stdout.write
         out("")
+        out(f"Tuckbox demo at {base_url}   API docs: {base_url}/api/docs/   Redoc: {base_url}/api/redoc/")
         out(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        out("  guardians:  olivia.parent@example.com (Mia, Leo)  sam.parent@example.com (Mia, Ava)  priya.parent@example.com (Arjun, Isla)")
+        out("  guardians:  olivia.parent@example.com (Mia, Leo, Noah)  sam.parent@example.com (Mia, Ava)  priya.parent@example.com (Arjun, Isla)")
         out("  staff:      admin@ / canteen@ / teacher@ / finance@harbourside.example   admin@ / canteen@banksia.example")
-        out("  programs:   programs@nsw.example      Django admin: root@tuckbox.example at /admin/")
+        out(f"  programs:   programs@nsw.example      Django admin: root@tuckbox.example at {base_url}/admin/")
         out(f"  terminal:   X-Terminal-Key: {DEMO_TERMINAL_KEY}")
         out(f"  cards:      {', '.join(f'{number} ({card})' for number, card in wallet_demo.DEMO_CARDS.items())}")
         out(f"  vouchers:   {vouchers_demo.SUMMARY}")
         out("")
+        cutoff = f"{live.cutoff_at:%H:%M:%S} {live.school.time_zone} time"
+        if live.charged:
+            out(f"Live cut-off: {live.student.first_name}'s order for today at {live.school.name} was charged by an earlier cut-off run.")
+        else:
+            out(f"Live cut-off: {live.school.name}'s canteen closes at {cutoff}, {self._minutes(live)} from now.")
+            out(f"  {live.student.first_name}'s order {live.order.receipt_number} (${live.order.total / 100:.2f}) is held now; "
+                "the cut-off run (Celery beat, every minute) charges it.")
+        out("  watch it:   grep canteen_cutoff_done var/log/stack.log   (or tail -f var/log/stack.log)")
+        out(f"  or, signed in as {LIVE_GUARDIAN}: GET {base_url}/api/v1/students/{live.student.pk}/orders"
+            " shows payment_state going from held to charged")
+        out("")
+
+    @staticmethod
+    def _minutes(live: demo_live.LiveCutoff) -> str:
+        seconds = max(int((live.cutoff_at - clock.now()).total_seconds()), 0)
+        return f"{seconds // 60} min {seconds % 60} s"
