@@ -13,6 +13,7 @@ webhook targets, throwaway secrets kept in var/secrets.env); anything already in
 import argparse
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -57,6 +58,10 @@ def demo_environment(port: str, var: Path) -> dict:
         "CELERY_CONCURRENCY": "2",
         **throwaway_secrets(var),
     }
+    given = {k: os.environ[k] for k in (*demo, "DATABASE_URL", "REDIS_URL") if k in os.environ}
+    # What the stack runs with, for `manage.py` commands in another shell (`set -a; . var/run.env`).
+    (var / "run.env").write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in {**demo, **given}.items()))
+    (var / "run.env").chmod(0o600)
     # The virtualenv's commands (gunicorn, celery) first, as the Procfile names them.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     return {**demo, **os.environ, "PATH": path}

@@ -19,6 +19,7 @@ PostgreSQL refuses to run as root. As root, its tools run as the unprivileged `n
 Stdlib only: it runs before anything is imported from the project.
 """
 import argparse
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -103,6 +104,11 @@ class Postgres:
             nobody = pwd.getpwnam("nobody")
             self.as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
             self.bindir = self._reachable_bindir()
+            self.data = self._reachable_data(data)
+
+    def _can_reach(self, folder: Path) -> bool:
+        return subprocess.run(["/bin/sh", "-c", 'cd "$1"', "sh", str(folder)], capture_output=True,
+                              cwd="/", **self.as_user).returncode == 0
 
     def _reachable_bindir(self) -> Path:
         """nobody must be able to reach the binaries. A virtualenv under a private home (/root)
@@ -132,11 +138,27 @@ class Postgres:
             shutil.rmtree(staging, ignore_errors=True)
         return cache / parts[0] / "bin"
 
+    def _reachable_data(self, requested: Path) -> Path:
+        """nobody must own and reach the cluster. Where the requested folder is out of its reach (a
+        clone under /root), the cluster lives in /var/tmp under a name derived from the requested
+        path, and the requested folder holds a RELOCATED note saying where. Without the note (a
+        first run, or after `make clean`) any cluster left at that place is stale and removed."""
+        requested.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self._can_reach(requested.parent):
+            return requested
+        note = requested / "RELOCATED"
+        place = Path("/var/tmp") / f"tuckbox-pgdata-{hashlib.sha256(str(requested).encode()).hexdigest()[:16]}"
+        if not note.exists():
+            shutil.rmtree(place, ignore_errors=True)
+            note.write_text(f"{place}\n")
+        place.parent.mkdir(parents=True, exist_ok=True)
+        return place
+
     def tool(self, prog, *args, check=True):
         """Run a PostgreSQL tool, logging its output. Own session: a terminal Ctrl-C is handled by
         us between steps, never half-way through initdb."""
         return subprocess.run([str(self.bindir / prog), *args], stdout=self.logf, stderr=subprocess.STDOUT,
-                              cwd=self.data.parent, stdin=subprocess.DEVNULL, start_new_session=True,
+                              cwd="/", stdin=subprocess.DEVNULL, start_new_session=True,
                               check=check, **self.as_user)
 
     def _own(self, path: Path):

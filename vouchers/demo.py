@@ -156,6 +156,6 @@ SUMMARY = INDENT.join(
     [
         f"Active Kids, Creative Kids, Active and Creative Kids, Dine & Discover (administered by {ADMIN_EMAIL})",
         f"provider Harbourside Swim Club, X-Terminal-Key: {DEMO_PROVIDER_TERMINAL_KEY}",
-        "settle now: python manage.py vouchers_settle --include-today",
+        "settle now (the beat settles yesterday's each night): see manage.py below",
     ]
 )

@@ -156,6 +156,8 @@ class Command(BaseCommand):
         out(f"  or, signed in as {LIVE_GUARDIAN}: GET {base_url}/api/v1/students/{live.student.pk}/orders"
             " shows payment_state going from held to charged")
         out("")
+        out("manage.py against this stack: (set -a; . var/run.env; .venv/bin/python manage.py vouchers_settle --include-today)")
+        out("")
 
     @staticmethod
     def _minutes(live: demo_live.LiveCutoff) -> str:
