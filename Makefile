@@ -18,7 +18,7 @@ $(DEPS_STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.deps-* && touch $@
 
 ## run: the embedded default (SQLite, eager Celery, fake payment gateway, demo data) on 127.0.0.1:$(PORT)
-run: $(DEPS_STAMP)
+run: $(DEPS_STAMP) var/secrets.env
 	$(EMBEDDED) $(PY) manage.py migrate --no-input -v 0
 	$(EMBEDDED) $(PY) manage.py demo_seed
 	@echo "API docs: http://127.0.0.1:$(PORT)/api/docs/   Redoc: http://127.0.0.1:$(PORT)/api/redoc/"
@@ -31,15 +31,15 @@ test: $(DEPS_STAMP)
 
 # Two workers for two cores; PYTEST_ARGS="... -p no:xdist" runs in one process.
 XDIST = $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n 2)
-test-postgres: $(DEPS_STAMP)
+test-postgres: $(DEPS_STAMP) var/secrets.env
 	$(TEST_ENV) $(PY) scripts/with_services.py -- $(PY) -m pytest $(XDIST) -q $(PYTEST_ARGS)
 
 # The embedded default must keep working: a small lane on SQLite.
-test-sqlite: $(DEPS_STAMP)
+test-sqlite: $(DEPS_STAMP) var/secrets.env
 	$(EMBEDDED) $(TEST_ENV) DATABASE_URL=sqlite:///$(CURDIR)/var/test-lane.sqlite3 $(PY) -m pytest -q -m sqlite_lane $(PYTEST_ARGS)
 
 ## openapi: regenerate the committed schema
-openapi: $(DEPS_STAMP)
+openapi: $(DEPS_STAMP) var/secrets.env
 	$(EMBEDDED) $(PY) manage.py spectacular --file openapi/openapi.yaml --validate
 
 ## bench: the money paths under load on the production stack, against an in-run baseline (< 10 min).
@@ -53,10 +53,14 @@ bench-quick: $(DEPS_STAMP)
 
 ## stack: the production stack (gunicorn, Celery worker and beat from the Procfile, DEBUG off) on throwaway
 ## PostgreSQL and Redis, with the demo data, on 127.0.0.1:$(PORT). See docs/operations.md.
-stack: $(DEPS_STAMP)
+stack: $(DEPS_STAMP) var/secrets.env
 	$(PY) scripts/with_services.py -- env PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=false \
 		CELERY_BEAT_SCHEDULE_FILE="$(CURDIR)/var/celerybeat-schedule" \
 		sh -c 'python manage.py migrate --no-input -v 0 && python manage.py demo_seed --force && exec honcho start -f Procfile'
+
+# A local stack's throwaway secrets, written once (config/dev_secrets.py); settings read it when present.
+var/secrets.env:
+	$(PYTHON) -m config.dev_secrets $@
 
 lint: $(DEPS_STAMP)
 	$(VENV)/bin/ruff check .
