@@ -3,7 +3,9 @@
 With no environment at all the project runs on the embedded default: an SQLite
 file under `var/`, Celery tasks executed eagerly, a local-memory cache and the
 local fake payment gateway. Production and the test suite set `DATABASE_URL`
-(PostgreSQL) and `REDIS_URL`.
+(PostgreSQL) and `REDIS_URL`. With DEBUG off every secret must be set and unpublished
+(config/secret_settings.py); local stacks take throwaway ones from var/secrets.env
+(`python -m config.dev_secrets var/secrets.env`).
 """
 
 from datetime import timedelta
@@ -345,8 +347,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # QR signing keys (Ed25519): "kid:<base64url 32-byte seed>,kid2:..."; the active one signs,
 # all verify. To rotate, add the new key, make it active, and move the old one's public key to
 # VOUCHER_RETIRED_PUBLIC_KEYS ("kid:<base64url 32-byte public key>,...") for as long as its
-# printed codes should work (docs/operations.md, Secrets). The development key is the one
-# earlier versions derived from the development SECRET_KEY, so a developer's printed codes still work.
+# printed codes should work (docs/operations.md, Secrets). The development default is the key
+# earlier versions derived from the development SECRET_KEY.
 VOUCHER_SIGNING_KEYS = secret_reader.spec(
     "VOUCHER_SIGNING_KEYS", dev_default="dev-153d5838:yqVftpsm96dylwFSnCdGemQHf2VKGMYg7twjfc2eazg", items=ed25519_seed_items
 )
