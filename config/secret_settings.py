@@ -160,7 +160,7 @@ class Secrets:
         problems = self.problems + self._published()
         if problems:
             raise ImproperlyConfigured(
-                "Refusing to start with DEBUG off: " + "; ".join(problems) + f". Set real secrets; {GENERATE_HINT}."
+                f"Refusing to start{'' if self.debug else ' with DEBUG off'}: " + "; ".join(problems) + f". Set real secrets; {GENERATE_HINT}."
             )
 
 
