@@ -38,11 +38,11 @@ run: $(RUN_STAMP)
 ## test: the whole suite on throwaway PostgreSQL and Redis. PYTEST_ARGS=... passes arguments to pytest;
 ## PYTEST_ARGS="... -p no:xdist" runs in one process (two workers for two cores otherwise).
 XDIST = $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n 2)
-test: $(DEPS_STAMP)
+test: $(DEPS_STAMP) var/secrets.env
 	$(TEST_ENV) $(SERVICES) -- $(PY) -m pytest $(XDIST) -q $(PYTEST_ARGS)
 
 ## openapi: regenerate the committed schema (settings need the servers, the schema does not touch them)
-openapi: $(DEPS_STAMP)
+openapi: $(DEPS_STAMP) var/secrets.env
 	$(SERVICES) -- $(PY) manage.py spectacular --file openapi/openapi.yaml --validate
 
 ## bench: the money paths under load on the production stack, against an in-run baseline (< 10 min).
@@ -53,6 +53,15 @@ bench: $(DEPS_STAMP)
 ## bench-quick: the same with smaller data and shorter runs (< 2 min), written to bench/results/quick.json
 bench-quick: $(DEPS_STAMP)
 	$(SERVICES) -- $(PY) -m bench.run --quick --output bench/results/quick.json
+
+# A local stack's throwaway secrets, written once (config/dev_secrets.py); settings read it when present.
+var/secrets.env:
+	$(PYTHON) -m config.dev_secrets $@
+
+# A local stack's throwaway secrets, written once (config/dev_secrets.py); settings read it when
+# present. `make run` writes its own into the folder it keeps (scripts/demo_stack.py).
+var/secrets.env:
+	$(PYTHON) -m config.dev_secrets $@
 
 lint: $(DEPS_STAMP)
 	$(VENV)/bin/ruff check .

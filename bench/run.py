@@ -18,6 +18,8 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config.dev_secrets import local_stack_env
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 WORK = REPO / "var" / "bench"
@@ -52,8 +54,9 @@ def _environment(port: int) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_bench",
         "DEBUG": "false",
-        # A key of its own: the generator signs voucher codes and card hashes the server must accept.
-        "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef"),
+        # Throwaway keys of its own (and plain HTTP), shared by the generator, which signs voucher
+        # codes and hashes card numbers, and the server, which must accept them.
+        **local_stack_env(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_BEAT_SCHEDULE_FILE": str(WORK / "celerybeat-schedule"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

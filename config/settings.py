@@ -3,24 +3,37 @@
 One engine everywhere: PostgreSQL (`DATABASE_URL`) and Redis (`REDIS_URL`) are
 required, in production, in the test suite and in `make run`, which starts both
 from pip wheels under `var/` (scripts/with_services.py) when they are not given.
+With DEBUG off every secret must be set and unpublished (config/secret_settings.py);
+local stacks take throwaway ones from var/secrets.env (`python -m config.dev_secrets var/secrets.env`).
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
 from config.engines import database_from_env, redis_url_from_env
+from config.secret_settings import Secrets, ed25519_seed_items, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local stack's throwaway secrets (python -m config.dev_secrets), under the environment and .env.
+DEV_SECRETS_FILE = env.str("DEV_SECRETS_FILE", default=str(VAR_DIR / "secrets.env"))
+SECRETS_FROM_DEV_FILE = load_env_file(Path(DEV_SECRETS_FILE)) if DEV_SECRETS_FILE else set()
 
 DEBUG = env.bool("DEBUG", default=False)
-# The embedded default generates a development key; production must set one.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-embedded-default-key-change-me-0123456789")
+# Every secret is its own (never derived from another) and may come from <NAME>_FILE. With DEBUG off
+# a missing, short or published one stops settings from loading (config/secret_settings.py); the
+# development defaults below are published, so they serve only with DEBUG on.
+dev_key = "insecure-embedded-default-key-change-me-0123456789"
+secret_reader = Secrets(debug=DEBUG, skipped_files=[DEV_SECRETS_FILE] if DEV_SECRETS_FILE else [])
+SECRET_KEY = secret_reader.one("SECRET_KEY", min_length=50, dev_default=dev_key)
+# Old keys that still verify what SECRET_KEY signed (sessions, password resets) during a rotation.
+SECRET_KEY_FALLBACKS = secret_reader.many("SECRET_KEY_FALLBACKS", min_length=50)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -90,6 +103,7 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": database_from_env(env)}
+secret_reader.not_published("the DATABASE_URL password", DATABASES["default"].get("PASSWORD", ""))
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Parameters bound by the server, and a statement run DATABASE_PREPARE_THRESHOLD times on a
@@ -105,6 +119,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------
 REDIS_URL = redis_url_from_env(env)
+secret_reader.not_published("the REDIS_URL password", urlsplit(REDIS_URL).password or "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 CELERY_BROKER_URL = REDIS_URL
@@ -136,7 +151,7 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": secret_reader.one("JWT_SIGNING_KEY", min_length=32, dev_default=dev_key),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
@@ -215,9 +230,14 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tu
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="stripe")
 if PAYMENT_GATEWAY not in {"fake", "stripe"}:
     raise environ.ImproperlyConfigured("PAYMENT_GATEWAY must be 'fake' or 'stripe'")
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_SECRET_KEY = (
+    secret_reader.one("STRIPE_SECRET_KEY", min_length=32, dev_default="")
+    if PAYMENT_GATEWAY == "stripe"
+    else env.str("STRIPE_SECRET_KEY", default="")
+)
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Required with either gateway: the webhook endpoint verifies events with it (the fake gateway signs them).
+STRIPE_WEBHOOK_SECRET = secret_reader.one("STRIPE_WEBHOOK_SECRET", min_length=32, dev_default="")
 # Stripe's own tolerance: a signed event older than this is refused (replay protection).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Empty: Stripe's API. Tests point it at a local fake server.
@@ -232,7 +252,7 @@ PAYMENTS_SWEEP_AFTER = timedelta(minutes=env.int("PAYMENTS_SWEEP_AFTER_MINUTES",
 
 # --- Wallet -----------------------------------------------------------------
 # Key of the HMAC under which card identifiers are stored; rotate with a re-hash.
-CARD_IDENTIFIER_KEY = env.str("CARD_IDENTIFIER_KEY", default=SECRET_KEY + ":card-identifiers")
+CARD_IDENTIFIER_KEY = secret_reader.one("CARD_IDENTIFIER_KEY", min_length=32, dev_default=dev_key + ":card-identifiers")
 TOPUP_MIN_CENTS = env.int("TOPUP_MIN_CENTS", default=500)
 TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=50_000)
 # Card-payment fee shown before paying: fixed cents plus basis points of the amount.
@@ -266,8 +286,18 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
+# HTTPS only, unless DEBUG. Behind a TLS-terminating proxy the proxy must set X-Forwarded-Proto
+# and gunicorn must be reachable only through it (docs/operations.md, HTTPS). /healthz answers
+# plain HTTP for load balancers' probes.
+if env.bool("BEHIND_TLS_PROXY", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 from config.logging import build_logging  # noqa: E402
 
@@ -280,6 +310,9 @@ from config.celery_schedule import CELERY_BEAT_SCHEDULE  # noqa: E402,F401
 # --- Events -------------------------------------------------------------------
 # Where emailed links point (the API's public origin).
 EVENTS_PUBLIC_BASE_URL = env.str("EVENTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The key that signs the links in event emails, and old keys still accepted during a rotation.
+EVENTS_LINK_KEY = secret_reader.one("EVENTS_LINK_KEY", min_length=50, dev_default=dev_key + ":event-links")
+EVENTS_LINK_KEY_FALLBACKS = secret_reader.many("EVENTS_LINK_KEY_FALLBACKS", min_length=50)
 # Signed links in event emails stop working after this long.
 EVENTS_LINK_MAX_AGE = timedelta(days=env.int("EVENTS_LINK_MAX_AGE_DAYS", default=30))
 # Staff roles that see medical answers (rosters, consent PDFs); the others see that an answer was withheld.
@@ -297,10 +330,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 
 # --- Vouchers -----------------------------------------------------------------
 # QR signing keys (Ed25519): "kid:<base64url 32-byte seed>,kid2:..."; the active one signs,
-# all verify. Empty: a development key derived from SECRET_KEY. To rotate, add the new key,
-# make it active, and move the old one's public key to VOUCHER_RETIRED_PUBLIC_KEYS
-# ("kid:<base64url 32-byte public key>,...") for as long as its printed codes should work.
-VOUCHER_SIGNING_KEYS = env.str("VOUCHER_SIGNING_KEYS", default="")
+# all verify. To rotate, add the new key, make it active, and move the old one's public key to
+# VOUCHER_RETIRED_PUBLIC_KEYS ("kid:<base64url 32-byte public key>,...") for as long as its
+# printed codes should work (docs/operations.md, Secrets). The development default is the key
+# earlier versions derived from the development SECRET_KEY.
+VOUCHER_SIGNING_KEYS = secret_reader.spec(
+    "VOUCHER_SIGNING_KEYS", dev_default="dev-153d5838:yqVftpsm96dylwFSnCdGemQHf2VKGMYg7twjfc2eazg", items=ed25519_seed_items
+)
 VOUCHER_SIGNING_KEY_ID = env.str("VOUCHER_SIGNING_KEY_ID", default="")
 VOUCHER_RETIRED_PUBLIC_KEYS = env.str("VOUCHER_RETIRED_PUBLIC_KEYS", default="")
 # The app's rotating code: RFC 6238 steps, and how many steps of clock skew either way are accepted.
@@ -350,3 +386,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 )
 # Last: tidies what drf-spectacular emits so Spectral and client generators accept it.
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"].append("openapi.hooks.clean_for_generators")
+
+# Last, once every secret is read: with DEBUG off, stop here if any is missing, short or published.
+secret_reader.refuse_unsafe()

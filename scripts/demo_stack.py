@@ -12,7 +12,6 @@ webhook targets, throwaway secrets kept in var/secrets.env); anything already in
 """
 import argparse
 import os
-import secrets
 import shlex
 import signal
 import subprocess
@@ -30,17 +29,13 @@ def say(message: str) -> None:
 
 
 def throwaway_secrets(var: Path) -> dict:
-    """The demo's secrets: made once on this machine, kept in var/secrets.env so sessions and
-    signed links survive a restart, removed by `make clean`. Never the repository's."""
+    """The demo's secrets: made once on this machine by config.dev_secrets, kept in var/secrets.env so
+    sessions and signed links survive a restart, removed by `make clean`. Never the repository's."""
     secrets_file = var / "secrets.env"
-    if not secrets_file.exists():
-        values = {
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(32),
-        }
-        secrets_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-        secrets_file.chmod(0o600)
-    return dict(line.split("=", 1) for line in secrets_file.read_text().splitlines() if "=" in line)
+    subprocess.run([sys.executable, "-m", "config.dev_secrets", str(secrets_file)], cwd=ROOT, check=True,
+                   stderr=subprocess.DEVNULL)
+    # Settings read the file themselves; naming it keeps a --var folder other than ./var in use.
+    return {"DEV_SECRETS_FILE": str(secrets_file)}
 
 
 def demo_environment(port: str, var: Path) -> dict:

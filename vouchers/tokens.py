@@ -18,8 +18,8 @@ a forged code from a genuine one, but only the server's answer redeems anything.
 Keys come from settings (VOUCHER_SIGNING_KEYS, VOUCHER_SIGNING_KEY_ID,
 VOUCHER_RETIRED_PUBLIC_KEYS); the key id travels in the token, so keys rotate
 without invalidating printed codes signed by a retired key that is still listed.
-Without configuration, a development key is derived from SECRET_KEY (stable across
-processes, unlike a random one, so every worker verifies every other's tokens).
+The keys are secrets of their own, never derived from SECRET_KEY: settings refuse
+to run production without them (config/secret_settings.py).
 """
 
 import base64
@@ -86,7 +86,7 @@ def _pairs(spec: str) -> list[tuple[str, str]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _keyring(signing_spec: str, active_kid: str, retired_spec: str, secret_key: str) -> KeyRing:
+def _keyring(signing_spec: str, active_kid: str, retired_spec: str) -> KeyRing:
     signing: dict[str, Ed25519PrivateKey] = {}
     for kid, value in _pairs(signing_spec):
         seed = _b64decode(value)
@@ -94,10 +94,7 @@ def _keyring(signing_spec: str, active_kid: str, retired_spec: str, secret_key: 
             raise ImproperlyConfigured(f"voucher signing key {kid!r} must be a 32-byte Ed25519 seed")
         signing[kid] = Ed25519PrivateKey.from_private_bytes(seed)
     if not signing:
-        seed = hashlib.sha256(b"tuckbox-voucher-signing-key\x00" + secret_key.encode()).digest()
-        key = Ed25519PrivateKey.from_private_bytes(seed)
-        kid = "dev-" + hashlib.sha256(_raw_public(key.public_key())).hexdigest()[:8]
-        signing[kid] = key
+        raise ImproperlyConfigured("VOUCHER_SIGNING_KEYS is empty")
     active = active_kid or next(iter(signing))
     if active not in signing:
         raise ImproperlyConfigured(f"VOUCHER_SIGNING_KEY_ID {active!r} is not among VOUCHER_SIGNING_KEYS")
@@ -111,9 +108,7 @@ def _keyring(signing_spec: str, active_kid: str, retired_spec: str, secret_key: 
 
 
 def keyring() -> KeyRing:
-    return _keyring(
-        settings.VOUCHER_SIGNING_KEYS, settings.VOUCHER_SIGNING_KEY_ID, settings.VOUCHER_RETIRED_PUBLIC_KEYS, settings.SECRET_KEY
-    )
+    return _keyring(settings.VOUCHER_SIGNING_KEYS, settings.VOUCHER_SIGNING_KEY_ID, settings.VOUCHER_RETIRED_PUBLIC_KEYS)
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:

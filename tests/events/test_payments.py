@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core import mail
+from django.core import mail, signing
 
-from events import services
+from events import links, services
 from events.links import event_link_token
 from events.models import Signup, SignupStatus
 from events.services.payments import event_fees_account
@@ -246,3 +246,38 @@ def test_a_card_payment_that_clears_too_late_stays_in_the_wallet(world, client_f
     assert accounts.guardian_wallet(world.link.guardian).balance == 2500
     assert Notification.objects.filter(user=world.link.guardian.user, title__contains="is in your wallet").count() == 1
     assert_ledger_consistent()
+
+
+def test_a_link_forged_with_a_secret_key_shows_and_pays_nothing(world, client_for, api_client, settings):
+    event, _, signup_id = _signed(world, client_for)
+    give_wallet_money(world.link.guardian, 2500)
+    payload = {"e": event.pk, "u": world.link.guardian.user_id}
+    genuine = event_link_token(event_id=event.pk, user_id=world.link.guardian.user_id)
+    assert api_client.get(f"/api/v1/event-links/{genuine}").json()["children"][0]["signup"]["id"] == signup_id
+    # Signed as the links are, but with the published development SECRET_KEY or the running one.
+    forged = [
+        signing.dumps(payload, key=key, salt=links.SALT, compress=False)
+        for key in ("insecure-embedded-default-key-change-me-0123456789", settings.SECRET_KEY)
+    ]
+    entries_before = Entry.objects.count()
+
+    for token in forged:
+        shown = assert_problem(api_client.get(f"/api/v1/event-links/{token}"), 403, "event_link_invalid")
+        paid = assert_problem(api_client.post(f"/api/v1/event-links/{token}/signups/{signup_id}/pay", **_key()), 403, "event_link_invalid")
+        for body in (shown, paid):
+            assert set(body) == {"type", "title", "status", "detail", "code"}, body  # the problem, nothing of the family
+            assert "Mia" not in str(body) and "2500" not in str(body) and str(signup_id) not in body["detail"]
+    assert Entry.objects.count() == entries_before
+    assert Signup.objects.get(pk=signup_id).status == SignupStatus.AWAITING_PAYMENT
+    assert accounts.guardian_wallet(world.link.guardian).balance == 2500
+
+
+def test_rotating_the_link_key_keeps_sent_links_working_while_the_old_key_is_a_fallback(world, client_for, api_client, settings):
+    event, _, signup_id = _signed(world, client_for)
+    sent = event_link_token(event_id=event.pk, user_id=world.link.guardian.user_id)
+    old_key = settings.EVENTS_LINK_KEY
+
+    settings.EVENTS_LINK_KEY, settings.EVENTS_LINK_KEY_FALLBACKS = "a-new-link-key-" + uuid.uuid4().hex * 2, [old_key]
+    assert api_client.get(f"/api/v1/event-links/{sent}").status_code == 200
+    settings.EVENTS_LINK_KEY_FALLBACKS = []
+    assert_problem(api_client.get(f"/api/v1/event-links/{sent}"), 403, "event_link_invalid")

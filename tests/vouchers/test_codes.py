@@ -1,6 +1,7 @@
 """Voucher numbers, signed QR tokens, the rotating code, printed codes, key rotation, images."""
 
 import base64
+import hashlib
 import io
 from datetime import date, timedelta
 
@@ -193,6 +194,31 @@ def test_key_rotation_keeps_printed_codes_of_a_retired_key_working(world, vouche
     settings.VOUCHER_RETIRED_PUBLIC_KEYS = ""  # the old key withdrawn: its codes stop
     with pytest.raises(VoucherTokenInvalid):
         tokens.parse(printed_under_old)
+
+
+def _seed_derived_from(secret_key: str) -> str:
+    """How earlier versions made the voucher key when none was configured."""
+    return b64(hashlib.sha256(b"tuckbox-voucher-signing-key\x00" + secret_key.encode()).digest())
+
+
+def test_a_code_signed_with_a_key_derived_from_a_secret_key_is_refused(world, voucher, settings):
+    real_keys, real_active = settings.VOUCHER_SIGNING_KEYS, settings.VOUCHER_SIGNING_KEY_ID
+    genuine = printed_qr(voucher)
+    active_kid = tokens.keyring().active_kid
+    forged = []
+    # The published development SECRET_KEY and the running one; under the old development key id and the real one's.
+    for secret_key in ("insecure-embedded-default-key-change-me-0123456789", settings.SECRET_KEY):
+        for kid in ("dev-153d5838", active_kid):
+            settings.VOUCHER_SIGNING_KEYS, settings.VOUCHER_SIGNING_KEY_ID = f"{kid}:{_seed_derived_from(secret_key)}", kid
+            forged.append(printed_qr(voucher))
+    settings.VOUCHER_SIGNING_KEYS, settings.VOUCHER_SIGNING_KEY_ID = real_keys, real_active
+    credential = {"date_of_birth": "2016-04-02"}
+
+    assert preview(world.terminal_client, {"qr": genuine, **credential}).json()["beneficiary_first_name"] == "Mia"
+    for qr in forged:
+        body = assert_problem(preview(world.terminal_client, {"qr": qr, **credential}), 422, "voucher_token_invalid")
+        assert "Mia" not in str(body) and voucher.number not in str(body)
+        cache.clear()  # stay under the failed look-up throttle
 
 
 def test_the_published_key_verifies_a_token_offline(api_client, voucher):
