@@ -48,11 +48,10 @@ def ledger_reference(kind: str, request) -> str:
 
 
 def request_fingerprint(request) -> str:
+    # The body as the API's parser reads it (api/parsers.py), so its limits hold here too: a body
+    # it refuses is answered 400 before any key is claimed.
     raw = request.body or b""
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = raw
+    canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":")).encode() if raw else b""
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
 
 

@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from api.views.docs import RedocPage, SwaggerPage
 from api.views.health import healthz
 
 urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/", SwaggerPage.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", RedocPage.as_view(url_name="schema"), name="redoc"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
@@ -18,5 +19,6 @@ urlpatterns = [
 if getattr(settings, "BENCH_ENABLED", False):
     urlpatterns.append(path("bench/", include("bench.urls")))
 
+handler400 = "api.views.errors.bad_request"
 handler404 = "api.views.errors.not_found"
 handler500 = "api.views.errors.server_error"

@@ -56,10 +56,23 @@ def add_problem_responses(result, generator, request, public):
             if secured and "403" not in responses:
                 responses["403"] = _problem("Error codes: `permission_denied` (this kind of caller may not use the operation)")
             if "requestBody" in operation:
-                responses.setdefault("400", _problem("Error codes: `validation_error`, `malformed_request`"))
+                _declare(responses, "400", "validation_error", "malformed_request", "body_too_deep")
                 responses.setdefault("413", _problem("Error codes: `payload_too_large`"))
                 responses.setdefault("415", _problem("Error codes: `unsupported_media_type`"))
+            if any(p.get("in") == "query" and p.get("name") == "cursor" for p in operation.get("parameters", [])):
+                _declare(responses, "400", "invalid_cursor")  # api/pagination.py
     return result
+
+
+def _declare(responses: dict, status: str, *codes: str) -> None:
+    """Make sure the status's response lists these codes, keeping the ones a view declared."""
+    if status not in responses:
+        responses[status] = _problem("Error codes: " + ", ".join(f"`{code}`" for code in codes))
+        return
+    response = responses[status]
+    missing = [f"`{code}`" for code in codes if f"`{code}`" not in response.get("description", "")]
+    if missing:
+        response["description"] = response.get("description", "Error codes:").rstrip() + ", " + ", ".join(missing)
 
 
 # --- What client generators and linters need ------------------------------------------
@@ -72,19 +85,22 @@ _BAD_CURSOR_EXAMPLE = 'http://api.example.org/accounts/?cursor=cD00ODY%3D"'
 _GOOD_CURSOR_EXAMPLE = "http://api.example.org/accounts/?cursor=cD00ODY%3D"
 # Only null: how OpenAPI 3.0 says "or null" next to a $ref (`nullable` needs a `type` beside it).
 NULL_ONLY = {"type": "object", "nullable": True, "enum": [None]}
-# DRF accepts "08:15" and "08:15:00"; JSON Schema's `time` format wants seconds and an offset.
+# Times of day are the school's wall clock (a cut-off at 08:30 stays 08:30 across daylight saving):
+# DRF accepts "08:15" and "08:15:00" and answers "08:15:00", but RFC 3339's `time` format (OpenAPI,
+# JSON Schema) requires a UTC offset, which a wall-clock time does not have.
 WALL_CLOCK_TIME = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$"
+WALL_CLOCK_DESCRIPTION = "A wall-clock time of day in the school's time zone, `HH:MM` or `HH:MM:SS`, without a UTC offset."
 
 
 def clean_for_generators(result, generator, request, public):
     _walk(result)
     schemas = result.get("components", {}).get("schemas", {})
-    for name, schema in schemas.items():
-        if name.endswith("Request"):  # COMPONENT_SPLIT_REQUEST: the shapes clients send
-            for field in schema.get("properties", {}).values():
-                if field.get("format") == "time":
-                    del field["format"]
-                    field["pattern"] = WALL_CLOCK_TIME
+    for schema in schemas.values():
+        for field in schema.get("properties", {}).values():
+            if field.get("format") == "time":  # every TimeField, in requests and in answers
+                del field["format"]
+                field["pattern"] = WALL_CLOCK_TIME
+                field.setdefault("description", WALL_CLOCK_DESCRIPTION)
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict):

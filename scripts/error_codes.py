@@ -18,7 +18,9 @@ KIND_STATUS = {"NotFoundError": 404, "ConflictError": 409, "ForbiddenError": 403
 SPECIAL_STATUS = {"session_revoked": 401}
 HTTP_LAYER = [
     (400, "validation_error", "A field is missing or invalid; `errors` lists `{field, code, message}`."),
-    (400, "malformed_request", "The body is not valid JSON."),
+    (400, "malformed_request", "The body is not valid JSON, or holds a number or a string we cannot store (see above)."),
+    (400, "body_too_deep", "The body nests arrays and objects more than 32 levels deep."),
+    (400, "invalid_cursor", "The `cursor` is not one a page of this list gave out; start again without it."),
     (400, "idempotency_key_required", "A money-moving POST came without an `Idempotency-Key`."),
     (400, "idempotency_key_invalid", "The key is not 1 to 255 visible ASCII characters."),
     (401, "not_authenticated", "No credentials were sent."),
@@ -30,7 +32,7 @@ HTTP_LAYER = [
     (404, "not_found", "No such object, or not one the caller may see."),
     (405, "method_not_allowed", "The path exists but not with this method."),
     (409, "idempotency_request_in_progress", "The first request with this key is still running; retry after `Retry-After`."),
-    (413, "payload_too_large", "The body is larger than the server accepts."),
+    (413, "payload_too_large", "The body is larger than the server accepts (1 MiB)."),
     (415, "unsupported_media_type", "Send `Content-Type: application/json`."),
     (422, "idempotency_key_reused", "The key was used before with a different request."),
     (429, "throttled", "Too many attempts; retry after `Retry-After` seconds."),

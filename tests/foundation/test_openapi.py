@@ -1,6 +1,7 @@
 """The committed OpenAPI document is the contract third-party clients are generated from."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,29 @@ def test_every_operation_has_a_description_and_examples_of_what_it_takes_and_giv
             if int(code) >= 400 and not response.get("description", "").startswith("Error codes: "):
                 problems.append(f"{label}: {code} does not list its error codes")
     assert not problems, "\n".join(problems)
+
+
+def _properties(node, name=""):
+    if isinstance(node, dict):
+        for key, value in node.get("properties", {}).items():
+            yield f"{name}.{key}", value
+        for key, value in node.items():
+            yield from _properties(value, f"{name}.{key}" if name else key)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _properties(value, name)
+
+
+def test_wall_clock_times_are_patterned_strings_not_rfc3339_times(schema):
+    """RFC 3339's `time` needs a UTC offset; a school's cut-off is a local wall-clock time without one."""
+    properties = dict(_properties(schema))
+    timed = {name for name, field in properties.items() if field.get("format") == "time"}
+    cutoffs = [field for name, field in properties.items() if name.endswith(("canteen_cutoff", "late_cutoff"))]
+
+    assert timed == set()
+    assert len(cutoffs) >= 5  # the school, the canteen settings (read and write, both cut-offs)
+    for field in cutoffs:
+        assert field["type"] == "string" and field["description"]
+        pattern = re.compile(field["pattern"])
+        assert pattern.match("08:30:00") and pattern.match("08:30") and pattern.match("23:59:59.5")
+        assert not pattern.match("08:30:00Z") and not pattern.match("08:30:00+11:00") and not pattern.match("24:00")

@@ -140,7 +140,7 @@ def test_forged_payloads_through_the_api_are_4xx_and_write_nothing(world, settin
         body = {"qr": credential.qr[:300]} | ({"date_of_birth": credential.date_of_birth.isoformat()} if credential.date_of_birth else {})
         response = preview(world.terminal_client, body)
         assert 400 <= response.status_code < 500, response.content
-        assert response.json()["code"] in ALLOWED_CODES | {"validation_error"}
+        assert response.json()["code"] in ALLOWED_CODES | {"validation_error", "malformed_request"}  # NUL: api/parsers.py
     cache.clear()
     voucher.refresh_from_db()
     assert voucher.remaining_value == voucher.face_value

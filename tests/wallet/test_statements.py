@@ -183,15 +183,14 @@ def test_statement_pages_walk_back_with_previous_links(client_for, family):
 
 
 @pytest.mark.parametrize("position", ["abc", "1;2", "-5"])
-def test_a_forged_statement_cursor_is_not_found(client_for, family, position):
+def test_a_forged_statement_cursor_is_400_invalid_cursor(client_for, family, position):
     link, _, _ = family
     give_wallet_money(link.guardian, 100)
     forged = base64.b64encode(urlencode({"p": position}).encode()).decode()
 
     response = client_for(link.guardian.user).get("/api/v1/wallet/statement", {"cursor": forged})
 
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    assert_problem(response, 400, "invalid_cursor")
 
 
 def test_statement_page_size_is_capped(client_for, family, monkeypatch):
