@@ -54,14 +54,10 @@ bench: $(DEPS_STAMP)
 bench-quick: $(DEPS_STAMP)
 	$(SERVICES) -- $(PY) -m bench.run --quick --output bench/results/quick.json
 
-# A local stack's throwaway secrets, written once (config/dev_secrets.py); settings read it when present.
-var/secrets.env:
-	$(PYTHON) -m config.dev_secrets $@
-
 # A local stack's throwaway secrets, written once (config/dev_secrets.py); settings read it when
 # present. `make run` writes its own into the folder it keeps (scripts/demo_stack.py).
 var/secrets.env:
-	$(PYTHON) -m config.dev_secrets $@
+	$(PYTHON) config/dev_secrets.py $@
 
 lint: $(DEPS_STAMP)
 	$(VENV)/bin/ruff check .

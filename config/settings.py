@@ -226,7 +226,7 @@ PUSH_BACKEND = env.str("PUSH_BACKEND", default="guardians.notifications.LoggingP
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tuckbox.local>")
 
 # --- Payments ---------------------------------------------------------------
-# "fake": the local gateway that behaves like Stripe (embedded default);
+# "fake": the local gateway that behaves like Stripe (`make run` and the tests);
 # "stripe": the stripe library against Stripe's API.
 # The fake gateway lets a guardian "pay" by calling /simulate: only `make run` and the tests
 # choose it, so a deployment that forgets to configure Stripe fails closed instead of minting money.

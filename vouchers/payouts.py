@@ -2,7 +2,7 @@
 
 The destination is the merchant's own Connect account id if the wallet app keeps one
 (`Merchant.stripe_account_id`), else the one a program administrator recorded when
-approving the provider (PayoutDestination). The fake gateway of the embedded default
+approving the provider (PayoutDestination). The fake gateway (`make run`, tests)
 needs none and gets a stand-in.
 """
 

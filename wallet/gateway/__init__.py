@@ -1,7 +1,7 @@
 """The payment gateway: the few processor calls Tuckbox makes, behind one small interface.
 
-`StripeGateway` talks to Stripe with the `stripe` library; `FakeGateway` (the embedded
-default) answers like Stripe without a network and delivers its outcomes as signed
+`StripeGateway` talks to Stripe with the `stripe` library; `FakeGateway` (`make run`,
+the tests) answers like Stripe without a network and delivers its outcomes as signed
 webhook events, so the rest of the code cannot tell them apart. Pick with
 settings.PAYMENT_GATEWAY.
 
