@@ -233,6 +233,14 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tu
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="stripe")
 if PAYMENT_GATEWAY not in {"fake", "stripe"}:
     raise environ.ImproperlyConfigured("PAYMENT_GATEWAY must be 'fake' or 'stripe'")
+# The fake gateway lets anyone "pay" without paying: with DEBUG off it serves only a stack on this
+# machine (`make run`), never a site with a public name.
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
+if PAYMENT_GATEWAY == "fake" and not DEBUG and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
+    raise environ.ImproperlyConfigured(
+        "Refusing to start: PAYMENT_GATEWAY=fake serves only this machine (ALLOWED_HOSTS on loopback) "
+        "or DEBUG on; production takes payments through Stripe."
+    )
 STRIPE_SECRET_KEY = (
     secret_reader.one("STRIPE_SECRET_KEY", min_length=32, dev_default="")
     if PAYMENT_GATEWAY == "stripe"

@@ -82,7 +82,7 @@ def test_a_missing_secret_is_refused(name):
 
 
 def test_with_the_fake_gateway_the_stripe_api_key_is_not_required_but_the_webhook_secret_is():
-    env = production_env(PAYMENT_GATEWAY="fake", STRIPE_SECRET_KEY=None)
+    env = production_env(PAYMENT_GATEWAY="fake", STRIPE_SECRET_KEY=None, ALLOWED_HOSTS="127.0.0.1")  # make run
     assert run(env).returncode == 0
     assert refusal({**env, "STRIPE_WEBHOOK_SECRET": ""}) == ["STRIPE_WEBHOOK_SECRET is not set"]
 
@@ -170,8 +170,9 @@ def test_a_secret_may_come_from_a_file_and_is_checked_the_same(tmp_path):
     ]
 
 
-def test_with_debug_on_nothing_is_required():
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", "DEV_SECRETS_FILE": "", "DEBUG": "true"}
+def test_with_debug_on_no_secret_is_required():
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", "DEV_SECRETS_FILE": "", "DEBUG": "true",
+           "DATABASE_URL": "postgres://tuckbox@127.0.0.1:5432/tuckbox", "REDIS_URL": "redis://127.0.0.1:6379/0"}
     result = run(env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["SECRET_KEY"] == "insecure-embedded-default-key-change-me-0123456789"
@@ -203,3 +204,28 @@ def test_check_deploy_is_clean_on_production_settings():
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_the_fake_gateway_is_refused_on_a_site_with_a_public_name():
+    result = run(production_env(PAYMENT_GATEWAY="fake"))
+
+    assert result.returncode != 0
+    assert "PAYMENT_GATEWAY=fake serves only this machine" in result.stderr
+
+
+def test_the_fake_gateway_serves_a_stack_on_this_machine():
+    result = run(production_env(PAYMENT_GATEWAY="fake", ALLOWED_HOSTS="127.0.0.1,localhost"))
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_postgresql_and_redis_settings_refuse_to_load_and_say_how_to_get_them():
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", "DEV_SECRETS_FILE": "", "DEBUG": "true"}
+
+    missing = run(env)
+    sqlite = run({**env, "DATABASE_URL": "sqlite:///var/x.sqlite3", "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    no_redis = run({**env, "DATABASE_URL": "postgres://tuckbox@127.0.0.1:5432/tuckbox"})
+
+    assert missing.returncode and "DATABASE_URL is not set" in missing.stderr and "make run" in missing.stderr
+    assert sqlite.returncode and "DATABASE_URL must be a PostgreSQL URL" in sqlite.stderr and "'sqlite'" in sqlite.stderr
+    assert no_redis.returncode and "REDIS_URL is not set" in no_redis.stderr
