@@ -130,6 +130,9 @@ class Order(models.Model):
     cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     cancel_reason = models.CharField(max_length=40, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
+    # Lines that carry an allergen declared for the child after the order was placed:
+    # [{"menu_item_id", "name", "allergens"}], kept by canteen/allergy_alerts.py. Empty: nothing flagged.
+    allergen_alerts = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-service_date", "-id"]

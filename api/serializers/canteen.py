@@ -98,6 +98,12 @@ class OrderLineOutput(serializers.Serializer):
     allergens = serializers.ListField(child=serializers.CharField())
 
 
+class AllergenAlertOutput(serializers.Serializer):
+    menu_item_id = serializers.IntegerField()
+    name = serializers.CharField()
+    allergens = serializers.ListField(child=serializers.CharField(), help_text="The child's declared allergens this line carries.")
+
+
 class OrderOutput(serializers.Serializer):
     id = serializers.IntegerField()
     receipt_number = serializers.CharField()
@@ -110,6 +116,11 @@ class OrderOutput(serializers.Serializer):
     late = serializers.BooleanField()
     note = serializers.CharField()
     lines = OrderLineOutput(many=True, source="lines.all")
+    allergen_alerts = AllergenAlertOutput(
+        many=True,
+        help_text="Lines carrying an allergen declared for the child after the order was placed. The kitchen does not "
+        "serve them; change or cancel the order. Empty when nothing is flagged.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -154,6 +165,10 @@ class OrderOutput(serializers.Serializer):
                     "allergens": [str(allergen) for allergen in line.allergens],
                 }
                 for line in order.lines.all()
+            ],
+            "allergen_alerts": [
+                {"menu_item_id": alert["menu_item_id"], "name": alert["name"], "allergens": [str(a) for a in alert["allergens"]]}
+                for alert in order.allergen_alerts
             ],
             "created_at": as_datetime(order.created_at),
             "updated_at": as_datetime(order.updated_at),

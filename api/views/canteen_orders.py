@@ -25,7 +25,7 @@ from api.serializers.canteen import (
 )
 from api.views.canteen_menu import CanteenStaff, guardian_link, staff_school
 from api.views.cards import DECLINE_CODES
-from canteen import counter, orders, prep
+from canteen import counter, labels, orders, prep
 from canteen.models import Order
 from guardians import selectors
 
@@ -43,6 +43,7 @@ ORDER_EXAMPLE = {
     "late": False,
     "note": "",
     "lines": [{"menu_item_id": 12, "name": "Chicken wrap", "unit_price": 650, "quantity": 1, "line_total": 650, "allergens": ["gluten", "egg"]}],
+    "allergen_alerts": [],
     "created_at": "2026-11-28T09:00:00Z",
     "updated_at": "2026-11-28T09:00:00Z",
     "cancelled_at": None,
@@ -215,9 +216,10 @@ class StaffOrderCollectView(APIView):
         operation_id="canteen_order_collect",
         tags=[TAG],
         summary="Mark an order collected",
-        description="Canteen staff hand the bag over. A not-collected order can still be marked collected later that day.",
+        description="Canteen staff hand the bag over, only on the order's service day in the school's time zone "
+        "(`collection_not_today` otherwise, before or after). A not-collected order can still be marked collected later that day.",
         request=None,
-        responses={200: OrderOutput, **problems(403, 404, {409: ["order_state_invalid"]})},
+        responses={200: OrderOutput, **problems(403, 404, {409: ["order_state_invalid"], 422: ["collection_not_today"]})},
         examples=[OpenApiExample("Collected", value={**ORDER_EXAMPLE, "status": "fulfilled", "payment_state": "charged"}, response_only=True)],
     )
     def post(self, request, order_id: int):
@@ -289,7 +291,7 @@ class LabelsPdfView(APIView):
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, examples=[OpenApiExample("PDF", value="%PDF-1.4 ...")]), **problems(400, 403)},
     )
     def get(self, request):
-        return _day_document(request, prep.labels_pdf, "application/pdf", 'inline; filename="labels-{day}.pdf"')
+        return _day_document(request, labels.labels_pdf, "application/pdf", 'inline; filename="labels-{day}.pdf"')
 
 
 class DayCloseView(APIView):
