@@ -28,7 +28,7 @@ FOOTER_H = 3 * mm  # the receipt number, bottom right
 BODY_H = LABEL_H - 2 * PAD - FOOTER_H
 ALLERGEN_SIZES = (10, 9, 8, 7)  # 7 pt is the smallest an allergy warning is printed
 NAME_SIZES = (10, 8, 7)
-HEADER_SIZES = (6.5, 6, 5.5)
+SCHOOL_SIZES = (6, 5.5)
 REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
 
 
@@ -42,7 +42,7 @@ class Line:
 
     @property
     def height(self) -> float:
-        return self.size * 1.25
+        return self.size * 1.2
 
 
 def labels_pdf(prep: dict) -> bytes:
@@ -80,9 +80,17 @@ def label_pages(label: dict) -> list[list[Line]]:
         if _height(lines) <= BODY_H:
             return [lines]
     blocks = _body(label, ALLERGEN_SIZES[-1])
+    first_header = _header(label, first=True)
+    warnings = blocks[: len(label.get("allergen_alerts", [])) + 1]  # the alerts, then the allergens
+    if _height(first_header) + _marker(1, 2).height + sum(_height(block) for block in warnings) > BODY_H:
+        # A name so long it would push the warnings off the first label: the first label gets the
+        # short header, and the full name follows the warnings.
+        first_header = _header(label, first=False)
+        name = wrap(f"NAME: {label['student_name']}".split(), BOLD, 7, TEXT_W)
+        blocks.insert(len(warnings), [Line(text, BOLD, 7) for text in name])
     parts: list[tuple[list[Line], list[Line]]] = []
     while blocks:
-        header = _header(label, first=not parts)
+        header = _header(label, first=False) if parts else first_header
         room, part = BODY_H - _height(header) - _marker(1, 2).height, []
         while blocks and _height(part) + _height(blocks[0]) <= room:
             part += blocks.pop(0)
@@ -98,28 +106,44 @@ def label_pages(label: dict) -> list[list[Line]]:
 
 
 def _marker(number: int, count: int) -> Line:
-    text = f"LABEL {number} OF {count}: " + ("CONTINUED ON NEXT LABEL" if number < count else "LAST LABEL")
-    return Line(f"CONTINUED: {text}" if number > 1 else text, BOLD, 7, inverted=True)
+    if number == 1:
+        text = f"LABEL 1 OF {count}: CONTINUED ON NEXT"
+    else:
+        text = f"CONTINUED: LABEL {number} OF {count}" + (", MORE NEXT" if number < count else " (LAST)")
+    return Line(text, BOLD, 7, inverted=True)
 
 
 def _header(label: dict, *, first: bool) -> list[Line]:
-    """Day, service and school on one line; the child's name in full (bold, wrapped) with the class."""
-    day = label["service_date"]
-    when = f"{day:%a %d %b %Y} · {label['service'].upper()}"
-    header = _one_line(label["school_name"], f" · {when}", HEADER_SIZES)
+    """Day and service with the class, the school, then the child's name in full (bold, wrapped).
+
+    A continuation label repeats the name on one line (shortened if it must be): the
+    receipt number at its foot says which order it continues.
+    """
+    when = f"{label['service_date']:%a %d %b %Y} · {label['service'].upper()}"
     roll_class = label["roll_class"] or "-"
-    class_room = TEXT_W - stringWidth(roll_class, BOLD, NAME_SIZES[0]) - 2 * mm
-    name_size, name_lines = NAME_SIZES[-1], []
-    for name_size in NAME_SIZES:
-        name_lines = _wrap_beside(label["student_name"].split(), BOLD, name_size, class_room)
-        if len(name_lines) <= 2:
+    if stringWidth(when, BOLD, 7) + 3 * mm + stringWidth(roll_class, BOLD, 7) <= TEXT_W:
+        lines = [Line(when, BOLD, 7, right=roll_class)]
+    else:
+        lines = [Line(when, BOLD, 7)] + [Line(text, BOLD, 7) for text in wrap(roll_class.split(), BOLD, 7, TEXT_W)]
+    school = label["school_name"].split()
+    school_size = next((size for size in SCHOOL_SIZES if len(wrap(school, REGULAR, size, TEXT_W)) == 1), SCHOOL_SIZES[-1])
+    lines += [Line(text, REGULAR, school_size) for text in wrap(school, REGULAR, school_size, TEXT_W)]
+    name = label["student_name"]
+    if not first:
+        return lines + [Line(_shortened(name, BOLD, 8, TEXT_W), BOLD, 8)]
+    for size in NAME_SIZES:
+        names = wrap(name.split(), BOLD, size, TEXT_W)
+        if len(names) <= 2:
             break
-    if not first and len(name_lines) > 2:
-        # Continuations repeat the child for matching bags; the receipt number identifies the order.
-        name_lines = name_lines[:2]
-        name_lines[-1] = name_lines[-1] + " …"
-    lines = [header, Line(name_lines[0], BOLD, name_size, right=roll_class)]
-    return lines + [Line(text, BOLD, name_size) for text in name_lines[1:]]
+    return lines + [Line(text, BOLD, size) for text in names]
+
+
+def _shortened(text: str, font: str, size: float, width: float) -> str:
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _body(label: dict, allergen_size: float) -> list[list[Line]]:
@@ -135,10 +159,11 @@ def _body(label: dict, allergen_size: float) -> list[list[Line]]:
     if label.get("dietary_needs"):
         diet = "Diet: " + ", ".join(label["dietary_needs"])
         blocks.append([Line(part, REGULAR, 7) for part in wrap(diet.split(), REGULAR, 7, TEXT_W)])
+    item_size = min(8, allergen_size)
     for item in label["items"]:
         font = BOLD if item.get("do_not_serve") else REGULAR
         text = ("DO NOT SERVE " if item.get("do_not_serve") else "") + f"{item['quantity']} x {item['name']}"
-        blocks.append([Line(part, font, 8) for part in wrap(text.split(), font, 8, TEXT_W)])
+        blocks.append([Line(part, font, item_size) for part in wrap(text.split(), font, item_size, TEXT_W)])
     return blocks
 
 
@@ -156,16 +181,6 @@ def wrap(tokens: list[str], font: str, size: float, width: float) -> list[str]:
     return lines + [current] if current else lines or [""]
 
 
-def _wrap_beside(tokens: list[str], font: str, size: float, first_width: float) -> list[str]:
-    """`wrap`, with a narrower first line (it shares the line with the class)."""
-    first = []
-    while tokens and stringWidth(" ".join([*first, tokens[0]]), font, size) <= first_width:
-        first.append(tokens.pop(0))
-    if not first:  # a first word wider than the room beside the class: broken at that width throughout
-        return wrap(tokens, font, size, first_width)
-    return [" ".join(first)] + (wrap(tokens, font, size, TEXT_W) if tokens else [])
-
-
 def _split_wide(token: str, font: str, size: float, width: float) -> list[str]:
     pieces, current = [], ""
     for char in token:
@@ -175,17 +190,6 @@ def _split_wide(token: str, font: str, size: float, width: float) -> list[str]:
         else:
             current += char
     return pieces + [current] if current else pieces
-
-
-def _one_line(head: str, tail: str, sizes: tuple[float, ...]) -> Line:
-    """`head` + `tail` on one line, shrinking; in the end `head` (the school name) gives way, never `tail`."""
-    for size in sizes:
-        if stringWidth(head + tail, REGULAR, size) <= TEXT_W:
-            return Line(head + tail, REGULAR, size)
-    size = sizes[-1]
-    while head and stringWidth(head + "…" + tail, REGULAR, size) > TEXT_W:
-        head = head[:-1]
-    return Line(head + "…" + tail, REGULAR, size)
 
 
 def _height(lines: list[Line]) -> float:
