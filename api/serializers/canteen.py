@@ -190,6 +190,7 @@ class PrepItemOutput(serializers.Serializer):
 class PrepLabelItemOutput(serializers.Serializer):
     name = serializers.CharField()
     quantity = serializers.IntegerField()
+    do_not_serve = serializers.BooleanField(help_text="The line carries an allergen declared for the child after ordering.")
 
 
 class PrepLabelOutput(serializers.Serializer):
@@ -198,8 +199,12 @@ class PrepLabelOutput(serializers.Serializer):
     student_name = serializers.CharField()
     roll_class = serializers.CharField()
     year_level = serializers.IntegerField()
+    school_name = serializers.CharField()
+    service_date = serializers.DateField()
+    service = serializers.CharField(help_text="The meal the order is for, as printed on the label (Lunch).")
     items = PrepLabelItemOutput(many=True)
-    allergens = serializers.ListField(child=serializers.CharField())
+    allergens = serializers.ListField(child=serializers.CharField(), help_text="The child's declared allergens, read from the profile now.")
+    allergen_alerts = AllergenAlertOutput(many=True, help_text="Lines not to serve: they carry an allergen declared after ordering.")
     dietary_needs = serializers.ListField(child=serializers.CharField())
     status = serializers.CharField()
     late = serializers.BooleanField()
@@ -214,6 +219,7 @@ class PrepListOutput(serializers.Serializer):
     school_id = serializers.IntegerField()
     service_date = serializers.DateField()
     order_count = serializers.IntegerField()
+    alerts = PrepLabelOutput(many=True, help_text="The day's orders with lines not to serve, first so nobody misses them.")
     items = PrepItemOutput(many=True)
     classes = PrepClassOutput(many=True)
     labels = PrepLabelOutput(many=True)
