@@ -192,7 +192,9 @@ class FoodProfileView(APIView):
         tags=[TAG],
         summary="Declare a child's allergens, diet and bans",
         description="Needs the consent permission on the link to the child. Orders containing a declared allergen are refused, "
-        "and the allergens are printed in bold on the bag label.",
+        "and the allergens are printed in bold on the bag label. The child's open orders are re-checked at once: a line "
+        "with a newly declared allergen is flagged in the order's `allergen_alerts`, on the prep list and label (not served), "
+        "and the guardians and kitchen are notified; removing the allergy clears the flag.",
         request=FoodProfileInput,
         responses={200: FoodProfileOutput, **problems(400, 404, {403: ["permission_missing"]})},
         examples=[

@@ -241,7 +241,8 @@ class PrepListView(APIView):
         operation_id="canteen_prep_list",
         tags=[TAG],
         summary="The kitchen's prep list for a day",
-        description="Counts per item, per-class lists and bag labels with each child's allergens.",
+        description="Counts per item, per-class lists and bag labels with each child's allergens as declared now. "
+        "`alerts` lists first the orders with a line carrying an allergen declared after ordering: that line is not served.",
         parameters=[DATE_PARAMETER],
         responses={200: PrepListOutput, **problems(400, 403)},
         examples=[
@@ -271,7 +272,8 @@ class PrepListCsvView(APIView):
         operation_id="canteen_prep_list_csv",
         tags=[TAG],
         summary="The prep list as CSV",
-        description="One row per order: class, child, items, allergens in capitals, dietary needs, receipt number and state.",
+        description="One row per order: class, child, items, allergens in capitals, the allergy alert (`DO NOT SERVE: ...`, "
+        "empty when none), dietary needs, receipt number, state and service.",
         parameters=[DATE_PARAMETER],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, examples=[OpenApiExample("CSV", value="roll_class,student,items,allergens\n4B,Mia Nguyen,1 x Chicken wrap,PEANUT\n")]), **problems(400, 403)},
     )
@@ -286,7 +288,8 @@ class LabelsPdfView(APIView):
         operation_id="canteen_labels_pdf",
         tags=[TAG],
         summary="Bag labels as a printable PDF",
-        description="A4 sheets of 24 labels: child, class, items, and allergens in bold.",
+        description="A4 sheets of 24 labels: day, service, class, school, child, every allergen in bold (never cut off: "
+        "wrapped, shrunk to no less than 7 pt, or continued on labels marked CONTINUED), DO NOT SERVE alerts, items and receipt number.",
         parameters=[DATE_PARAMETER],
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, examples=[OpenApiExample("PDF", value="%PDF-1.4 ...")]), **problems(400, 403)},
     )
