@@ -1,5 +1,7 @@
 """An allergy declared after an order was placed: the child's open orders are re-checked and flagged.
 
+The same happens when a menu item's allergens change after it was ordered.
+
 Placing an order refuses a declared allergen, but a profile can change after that.
 Every change of a food profile (API, admin, shell: anything that saves or deletes
 the row, see `canteen/receivers.py`) re-checks the child's open orders against the
@@ -19,7 +21,7 @@ DO NOT SERVE. The order itself stays (its money and the rest of the bag are the
 guardian's to change or cancel before the cut-off, and staff's to refund after).
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 
@@ -31,13 +33,30 @@ from guardians.notifications import notify
 
 
 def line_conflicts(lines, declared: list[str]) -> list[dict]:
-    """The lines of an order that carry any of the `declared` allergens, with those allergens."""
+    """The lines of an order that carry any of the `declared` allergens, with those allergens.
+
+    A line carries what it was bought with and what its menu item lists now: the kitchen
+    cooks today's recipe, so an allergen added to the item after ordering counts too.
+    """
     declared_set = set(declared)
-    return [
-        {"menu_item_id": line.menu_item_id, "name": line.name, "allergens": sorted(declared_set & set(line.allergens))}
-        for line in lines
-        if declared_set & set(line.allergens)
-    ]
+    conflicts = []
+    for line in lines:
+        found = declared_set & (set(line.allergens) | set(line.menu_item.allergens))
+        if found:
+            conflicts.append({"menu_item_id": line.menu_item_id, "name": line.name, "allergens": sorted(found)})
+    return conflicts
+
+
+def orders_recheck_for_menu_item(*, menu_item_id: int) -> None:
+    """An item's allergens changed: re-check every child with an open order containing it."""
+    since = clock.now().date() - timedelta(days=1)  # a day's margin for any school's zone; the re-check judges locally
+    student_ids = (
+        Order.objects.filter(status=OrderStatus.PLACED, service_date__gte=since, lines__menu_item_id=menu_item_id)
+        .values_list("student_id", flat=True)
+        .distinct()
+    )
+    for student_id in sorted(student_ids):
+        orders_recheck_allergens(student_id=student_id)
 
 
 def orders_recheck_allergens(*, student_id: int) -> list[Order]:
@@ -57,7 +76,7 @@ def orders_recheck_allergens(*, student_id: int) -> list[Order]:
             Order.objects.select_for_update()
             .filter(student_id=student_id, status=OrderStatus.PLACED, service_date__gte=today)
             .order_by("pk")
-            .prefetch_related("lines")
+            .prefetch_related("lines__menu_item")
         )
         raised = []
         now = clock.now()
@@ -110,7 +129,8 @@ def _notify(student: Student, orders: list[Order]) -> None:
         users=kitchen,
         kind="canteen_allergy_alert",
         title=f"Allergy alert: {name} ({student.roll_class}) — DO NOT SERVE",
-        body=f"A new allergy was declared after ordering. Do not serve: {days}. Orders {receipts}; "
+        body=f"An allergen declared for the child is in an order placed before it was declared (or before the item "
+        f"listed it). Do not serve: {days}. Orders {receipts}; "
         "the prep list and labels show the alert.",
         data=data,
     )

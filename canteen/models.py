@@ -59,7 +59,8 @@ class CanteenSettings(models.Model):
 
 
 class MenuItem(models.Model):
-    """Price and allergen changes never touch placed orders: order lines keep a snapshot."""
+    """Price and allergen changes never touch placed orders' lines (they keep a snapshot); an added allergen
+    still flags open orders of children declared allergic to it (canteen/allergy_alerts.py)."""
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="menu_items")
     name = models.CharField(max_length=120)

@@ -27,7 +27,7 @@ def prep_list(*, school, service_date: date) -> dict:
     orders = list(
         Order.objects.filter(school=school, service_date=service_date, status__in=LIVE_STATUSES)
         .select_related("student")
-        .prefetch_related("lines")
+        .prefetch_related("lines__menu_item")
         .order_by("student__roll_class", "student__last_name", "student__first_name", "id")
     )
     profiles = {p.student_id: p for p in FoodProfile.objects.filter(student_id__in=[o.student_id for o in orders])}

@@ -2,7 +2,7 @@
 
 import structlog
 
-from canteen.allergy_alerts import orders_recheck_allergens
+from canteen.allergy_alerts import orders_recheck_allergens, orders_recheck_for_menu_item
 from canteen.errors import OrderingClosed, OrderStateInvalid
 from canteen.models import Order, OrderStatus
 from canteen.orders import order_cancel
@@ -35,3 +35,10 @@ def recheck_orders_for_food_profile(sender, *, instance, raw: bool = False, crea
     if raw or (created and not instance.allergens):
         return  # a fixture load, or a new empty profile: no order can conflict with nothing
     orders_recheck_allergens(student_id=instance.student_id)
+
+
+def recheck_orders_for_menu_item(sender, *, instance, raw: bool = False, created: bool = False, update_fields=None, **kwargs) -> None:
+    """A saved menu item may list a new allergen: open orders containing it are re-checked."""
+    if raw or created or (update_fields is not None and "allergens" not in update_fields):
+        return
+    orders_recheck_for_menu_item(menu_item_id=instance.pk)

@@ -104,7 +104,9 @@ class MenuItemDetailView(APIView):
         operation_id="menu_item_update",
         tags=[TAG],
         summary="Change a menu item",
-        description="Send only what changes. Orders already placed keep the name, price and allergens they were placed with.",
+        description="Send only what changes. Orders already placed keep the name, price and allergens they were placed with; "
+        "an allergen added here that a child with an open order of the item is declared allergic to flags that order "
+        "(`allergen_alerts`, DO NOT SERVE on the prep list and label) and notifies the guardians and kitchen.",
         request=MenuItemUpdateInput,
         responses={200: MenuItemOutput, **problems(400, 403, 404)},
         examples=[

@@ -151,3 +151,20 @@ def test_changing_the_order_to_safe_items_clears_the_flag(canteen, ordered):
 
     assert changed.status_code == 200
     assert changed.json()["allergen_alerts"] == [] and Order.objects.get(pk=order["id"]).allergen_alerts == []
+
+
+def test_an_allergen_added_to_an_ordered_item_flags_the_order_too(canteen, ordered):
+    """The kitchen cooks today's recipe: the line's copy of the allergens is not the last word."""
+    order, staff, kitchen, _ = ordered
+    declare(canteen, allergens=["sesame"])
+    assert Order.objects.get(pk=order["id"]).allergen_alerts == []
+
+    changed = staff.patch(f"/api/v1/canteen/menu-items/{canteen.juice.pk}", {"allergens": ["sesame"]}, format="json")
+
+    assert changed.status_code == 200
+    juice_alert = {"menu_item_id": canteen.juice.pk, "name": "Apple juice", "allergens": ["sesame"]}
+    assert canteen.guardian_client.get(f"/api/v1/canteen/orders/{order['id']}").json()["allergen_alerts"] == [juice_alert]
+    prep, rows, _ = kitchen_views(staff)
+    assert prep["labels"][0]["allergen_alerts"] == [juice_alert]
+    assert rows[0]["allergy_alert"] == "DO NOT SERVE: Apple juice (SESAME)"
+    assert Notification.objects.filter(kind="canteen_allergy_alert", user=kitchen.user).count() == 1
