@@ -62,15 +62,19 @@ def orders_recheck_for_menu_item(*, menu_item_id: int) -> None:
 def orders_recheck_allergens(*, student_id: int) -> list[Order]:
     """Flag or clear every open order of the child (placed, for today or later in the school's calendar).
 
-    Locks the open orders (in primary-key order, as every order writer does), so a
-    concurrent change of the same order sees the flag. Returns the orders newly
+    Locks the child's profile, then the open orders in primary-key order (the lock order of
+    every order writer), so a concurrent placement or change of an order sees the flag. Returns the orders newly
     flagged or with new allergens. Safe to run twice: an unchanged flag is left alone.
     """
     student = Student.objects.select_related("school").filter(pk=student_id).first()
     if student is None:
         return []
     with transaction.atomic():
-        declared = FoodProfile.objects.filter(student_id=student_id).values_list("allergens", flat=True).first() or []
+        # The profile first, as placing and changing an order lock it (canteen/menus.py, allergens_check_locked).
+        declared = (
+            FoodProfile.objects.select_for_update(no_key=True).filter(student_id=student_id).values_list("allergens", flat=True).first()
+            or []
+        )
         today = school_time.school_today(student.school)
         open_orders = list(
             Order.objects.select_for_update()

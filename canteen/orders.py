@@ -3,7 +3,8 @@
 Money: placing an order puts a hold on the guardian's wallet in favour of the
 canteen's merchant; the cut-off run posts it; cancelling voids it; a staff
 refund after posting is a reversing transaction. A late-window order is charged
-at once. Lock order everywhere: the order row, then stock rows, then accounts.
+at once. Lock order everywhere: the child's food profile (canteen/allergy_alerts.py),
+the order row, then stock rows, then accounts.
 """
 
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
     stock_rows = _stock_rows(priced, service_date)
     try:
         with transaction.atomic(durable=True):
+            menus.allergens_check_locked(student=student, priced=priced)
             _reserve_stock(stock_rows, priced, service_date)
             locked, wallet, payable = accounts.lock_wallet_and_payable(link.guardian, settings.merchant)
             order = insert_instance(
@@ -108,6 +110,7 @@ def order_change(*, link: GuardianLink, order: Order, lines: list[LineRequest], 
     old_lines = list(order.lines.all())
     stock_rows = _stock_rows(priced + old_lines, order.service_date)
     with transaction.atomic(durable=True):
+        menus.allergens_check_locked(student=order.student, priced=priced)
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.PLACED or order.late or order.hold is None:
             raise OrderStateInvalid("Only a pre-order that is still placed can be changed.")
