@@ -248,7 +248,7 @@ class PrepListView(APIView):
         examples=[
             OpenApiExample(
                 "Prep list",
-                value={"school_id": 1, "service_date": "2026-12-02", "order_count": 1, "items": [{"menu_item_id": 12, "name": "Chicken wrap", "quantity": 1}], "classes": [], "labels": []},
+                value={"school_id": 1, "service_date": "2026-12-02", "order_count": 1, "alerts": [], "items": [{"menu_item_id": 12, "name": "Chicken wrap", "quantity": 1}], "classes": [], "labels": []},
                 response_only=True,
             )
         ],
