@@ -5,8 +5,18 @@ class CanteenConfig(AppConfig):
     name = "canteen"
 
     def ready(self):
-        # guardians cannot import canteen (dependency direction), so it announces absences by signal.
-        from canteen.receivers import cancel_orders_for_absence
+        from django.db.models.signals import post_delete, post_save
+
+        from canteen.models import FoodProfile, MenuItem
+        from canteen.receivers import (
+            cancel_orders_for_absence,
+            recheck_orders_for_food_profile,
+            recheck_orders_for_menu_item,
+        )
         from guardians.signals import absence_reported
 
+        # guardians cannot import canteen (dependency direction), so it announces absences by signal.
         absence_reported.connect(cancel_orders_for_absence, dispatch_uid="canteen_cancel_orders_for_absence")
+        post_save.connect(recheck_orders_for_food_profile, sender=FoodProfile, dispatch_uid="canteen_food_profile_saved")
+        post_delete.connect(recheck_orders_for_food_profile, sender=FoodProfile, dispatch_uid="canteen_food_profile_deleted")
+        post_save.connect(recheck_orders_for_menu_item, sender=MenuItem, dispatch_uid="canteen_menu_item_saved")

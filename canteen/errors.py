@@ -48,6 +48,11 @@ class OrderStateInvalid(ConflictError):
     default_message = "The order cannot make that change from its current state."
 
 
+class CollectionNotToday(DomainError):
+    code = "collection_not_today"
+    default_message = "An order can be collected only on its own service day (the school's local date)."
+
+
 class OrderNotFound(NotFoundError):
     code = "order_not_found"
     default_message = "No such order."

@@ -134,6 +134,28 @@ def priced_lines(*, student: Student, settings: CanteenSettings, day: date, line
     return [PricedLine(items[item_id], quantity) for item_id, quantity in sorted(quantities.items())]
 
 
+def allergens_check_locked(*, student: Student, priced: list[PricedLine]) -> None:
+    """Inside the order's transaction: lock the child's food profile and check the lines against it again.
+
+    `priced_lines` judged the profile at request time; a guardian declaring an allergy
+    between that read and the commit would otherwise miss both the refusal and the
+    re-check of open orders (which sees only committed orders). With the row locked,
+    the profile change waits for the order, or the order for the change.
+    """
+    declared = set(
+        FoodProfile.objects.select_for_update(no_key=True).filter(student_id=student.pk).values_list("allergens", flat=True).first()
+        or []
+    )
+    conflicts = [
+        {"item_id": line.menu_item_id, "name": line.menu_item.name, "allergens": sorted(declared & set(line.menu_item.allergens))}
+        for line in priced
+        if declared & set(line.menu_item.allergens)
+    ]
+    if conflicts:
+        names = ", ".join(f"{c['name']} ({', '.join(c['allergens'])})" for c in conflicts)
+        raise AllergenConflict(f"{student.first_name} is declared allergic to: {names}.", conflicts=conflicts)
+
+
 def menu_for_student(*, student: Student, day: date) -> list[tuple[MenuItem, list[str], bool]]:
     """Every active item of the child's school offered that day, with its allergen conflicts and ban flag."""
     profile = food_profile_for(student)

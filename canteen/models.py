@@ -59,7 +59,8 @@ class CanteenSettings(models.Model):
 
 
 class MenuItem(models.Model):
-    """Price and allergen changes never touch placed orders: order lines keep a snapshot."""
+    """Price and allergen changes never touch placed orders' lines (they keep a snapshot); an added allergen
+    still flags open orders of children declared allergic to it (canteen/allergy_alerts.py)."""
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="menu_items")
     name = models.CharField(max_length=120)
@@ -130,6 +131,9 @@ class Order(models.Model):
     cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     cancel_reason = models.CharField(max_length=40, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
+    # Lines that carry an allergen declared for the child after the order was placed:
+    # [{"menu_item_id", "name", "allergens"}], kept by canteen/allergy_alerts.py. Empty: nothing flagged.
+    allergen_alerts = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-service_date", "-id"]

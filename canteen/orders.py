@@ -3,7 +3,8 @@
 Money: placing an order puts a hold on the guardian's wallet in favour of the
 canteen's merchant; the cut-off run posts it; cancelling voids it; a staff
 refund after posting is a reversing transaction. A late-window order is charged
-at once. Lock order everywhere: the order row, then stock rows, then accounts.
+at once. Lock order everywhere: the child's food profile (canteen/allergy_alerts.py),
+the order row, then stock rows, then accounts.
 """
 
 from dataclasses import dataclass
@@ -13,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Subquery, prefetch_related_objects
 
 from canteen import calendar, configuration, menus, webhook_events
-from canteen.errors import OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
+from canteen.errors import CollectionNotToday, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
 from canteen.models import DailyStock, Order, OrderLine, OrderStatus
-from guardians import clock
+from guardians import clock, school_time
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, User
 from guardians.prepared import PreparedRead, insert_instance, insert_instances, update_row
@@ -70,6 +71,7 @@ def order_place(*, link: GuardianLink, service_date: date, lines: list[LineReque
     stock_rows = _stock_rows(priced, service_date)
     try:
         with transaction.atomic(durable=True):
+            menus.allergens_check_locked(student=student, priced=priced)
             _reserve_stock(stock_rows, priced, service_date)
             locked, wallet, payable = accounts.lock_wallet_and_payable(link.guardian, settings.merchant)
             order = insert_instance(
@@ -108,6 +110,7 @@ def order_change(*, link: GuardianLink, order: Order, lines: list[LineRequest], 
     old_lines = list(order.lines.all())
     stock_rows = _stock_rows(priced + old_lines, order.service_date)
     with transaction.atomic(durable=True):
+        menus.allergens_check_locked(student=order.student, priced=priced)
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.PLACED or order.late or order.hold is None:
             raise OrderStateInvalid("Only a pre-order that is still placed can be changed.")
@@ -119,8 +122,9 @@ def order_change(*, link: GuardianLink, order: Order, lines: list[LineRequest], 
         order.lines.all().delete()
         OrderLine.objects.bulk_create([_line(order, line) for line in priced])
         order.total = sum(line.line_total for line in priced)
+        order.allergen_alerts = []  # the new lines passed the child's profile as it is now
         order.updated_at = clock.now()
-        order.save(update_fields=["total", "updated_at"])
+        order.save(update_fields=["total", "allergen_alerts", "updated_at"])
         _take_payment(order, locked, wallet.pk, payable.pk, reference)
     return order
 
@@ -180,9 +184,18 @@ def order_refund(*, order: Order, staff_user: User, reference: str) -> Order:
 
 
 def order_mark_collected(*, order: Order, staff_user: User) -> Order:
-    updated = Order.objects.filter(pk=order.pk, status__in=[OrderStatus.PLACED, OrderStatus.NOT_COLLECTED]).update(
-        status=OrderStatus.FULFILLED, collected_at=clock.now(), updated_at=clock.now()
-    )
+    """Hand the bag over: only on the order's own service day, judged in the school's time zone.
+
+    A bag collected a day early would be a meal the kitchen never made (and a refund
+    the system could no longer give); a day late, it is a no-show to settle by refund.
+    """
+    now = clock.now()
+    today = school_time.school_today(order.school, at=now)
+    if order.service_date != today:
+        raise CollectionNotToday(service_date=order.service_date.isoformat(), school_today=today.isoformat())
+    updated = Order.objects.filter(
+        pk=order.pk, service_date=today, status__in=[OrderStatus.PLACED, OrderStatus.NOT_COLLECTED]
+    ).update(status=OrderStatus.FULFILLED, collected_at=now, updated_at=now)
     order.refresh_from_db()
     if not updated and order.status != OrderStatus.FULFILLED:
         raise OrderStateInvalid(f"A {order.status} order cannot be collected.")

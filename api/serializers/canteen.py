@@ -98,6 +98,12 @@ class OrderLineOutput(serializers.Serializer):
     allergens = serializers.ListField(child=serializers.CharField())
 
 
+class AllergenAlertOutput(serializers.Serializer):
+    menu_item_id = serializers.IntegerField()
+    name = serializers.CharField()
+    allergens = serializers.ListField(child=serializers.CharField(), help_text="The child's declared allergens this line carries.")
+
+
 class OrderOutput(serializers.Serializer):
     id = serializers.IntegerField()
     receipt_number = serializers.CharField()
@@ -110,6 +116,11 @@ class OrderOutput(serializers.Serializer):
     late = serializers.BooleanField()
     note = serializers.CharField()
     lines = OrderLineOutput(many=True, source="lines.all")
+    allergen_alerts = AllergenAlertOutput(
+        many=True,
+        help_text="Lines carrying an allergen declared for the child after the order was placed. The kitchen does not "
+        "serve them; change or cancel the order. Empty when nothing is flagged.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -155,6 +166,10 @@ class OrderOutput(serializers.Serializer):
                 }
                 for line in order.lines.all()
             ],
+            "allergen_alerts": [
+                {"menu_item_id": alert["menu_item_id"], "name": alert["name"], "allergens": [str(a) for a in alert["allergens"]]}
+                for alert in order.allergen_alerts
+            ],
             "created_at": as_datetime(order.created_at),
             "updated_at": as_datetime(order.updated_at),
             "cancelled_at": as_datetime(order.cancelled_at),
@@ -175,6 +190,7 @@ class PrepItemOutput(serializers.Serializer):
 class PrepLabelItemOutput(serializers.Serializer):
     name = serializers.CharField()
     quantity = serializers.IntegerField()
+    do_not_serve = serializers.BooleanField(help_text="The line carries an allergen declared for the child after ordering.")
 
 
 class PrepLabelOutput(serializers.Serializer):
@@ -183,8 +199,12 @@ class PrepLabelOutput(serializers.Serializer):
     student_name = serializers.CharField()
     roll_class = serializers.CharField()
     year_level = serializers.IntegerField()
+    school_name = serializers.CharField()
+    service_date = serializers.DateField()
+    service = serializers.CharField(help_text="The meal the order is for, as printed on the label (Lunch).")
     items = PrepLabelItemOutput(many=True)
-    allergens = serializers.ListField(child=serializers.CharField())
+    allergens = serializers.ListField(child=serializers.CharField(), help_text="The child's declared allergens, read from the profile now.")
+    allergen_alerts = AllergenAlertOutput(many=True, help_text="Lines not to serve: they carry an allergen declared after ordering.")
     dietary_needs = serializers.ListField(child=serializers.CharField())
     status = serializers.CharField()
     late = serializers.BooleanField()
@@ -199,6 +219,7 @@ class PrepListOutput(serializers.Serializer):
     school_id = serializers.IntegerField()
     service_date = serializers.DateField()
     order_count = serializers.IntegerField()
+    alerts = PrepLabelOutput(many=True, help_text="The day's orders with lines not to serve, first so nobody misses them.")
     items = PrepItemOutput(many=True)
     classes = PrepClassOutput(many=True)
     labels = PrepLabelOutput(many=True)

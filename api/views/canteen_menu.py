@@ -104,7 +104,9 @@ class MenuItemDetailView(APIView):
         operation_id="menu_item_update",
         tags=[TAG],
         summary="Change a menu item",
-        description="Send only what changes. Orders already placed keep the name, price and allergens they were placed with.",
+        description="Send only what changes. Orders already placed keep the name, price and allergens they were placed with; "
+        "an allergen added here that a child with an open order of the item is declared allergic to flags that order "
+        "(`allergen_alerts`, DO NOT SERVE on the prep list and label) and notifies the guardians and kitchen.",
         request=MenuItemUpdateInput,
         responses={200: MenuItemOutput, **problems(400, 403, 404)},
         examples=[
@@ -192,7 +194,9 @@ class FoodProfileView(APIView):
         tags=[TAG],
         summary="Declare a child's allergens, diet and bans",
         description="Needs the consent permission on the link to the child. Orders containing a declared allergen are refused, "
-        "and the allergens are printed in bold on the bag label.",
+        "and the allergens are printed in bold on the bag label. The child's open orders are re-checked at once: a line "
+        "with a newly declared allergen is flagged in the order's `allergen_alerts`, on the prep list and label (not served), "
+        "and the guardians and kitchen are notified; removing the allergy clears the flag.",
         request=FoodProfileInput,
         responses={200: FoodProfileOutput, **problems(400, 404, {403: ["permission_missing"]})},
         examples=[

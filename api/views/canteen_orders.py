@@ -25,7 +25,7 @@ from api.serializers.canteen import (
 )
 from api.views.canteen_menu import CanteenStaff, guardian_link, staff_school
 from api.views.cards import DECLINE_CODES
-from canteen import counter, orders, prep
+from canteen import counter, labels, orders, prep
 from canteen.models import Order
 from guardians import selectors
 
@@ -43,6 +43,7 @@ ORDER_EXAMPLE = {
     "late": False,
     "note": "",
     "lines": [{"menu_item_id": 12, "name": "Chicken wrap", "unit_price": 650, "quantity": 1, "line_total": 650, "allergens": ["gluten", "egg"]}],
+    "allergen_alerts": [],
     "created_at": "2026-11-28T09:00:00Z",
     "updated_at": "2026-11-28T09:00:00Z",
     "cancelled_at": None,
@@ -215,9 +216,10 @@ class StaffOrderCollectView(APIView):
         operation_id="canteen_order_collect",
         tags=[TAG],
         summary="Mark an order collected",
-        description="Canteen staff hand the bag over. A not-collected order can still be marked collected later that day.",
+        description="Canteen staff hand the bag over, only on the order's service day in the school's time zone "
+        "(`collection_not_today` otherwise, before or after). A not-collected order can still be marked collected later that day.",
         request=None,
-        responses={200: OrderOutput, **problems(403, 404, {409: ["order_state_invalid"]})},
+        responses={200: OrderOutput, **problems(403, 404, {409: ["order_state_invalid"], 422: ["collection_not_today"]})},
         examples=[OpenApiExample("Collected", value={**ORDER_EXAMPLE, "status": "fulfilled", "payment_state": "charged"}, response_only=True)],
     )
     def post(self, request, order_id: int):
@@ -239,13 +241,14 @@ class PrepListView(APIView):
         operation_id="canteen_prep_list",
         tags=[TAG],
         summary="The kitchen's prep list for a day",
-        description="Counts per item, per-class lists and bag labels with each child's allergens.",
+        description="Counts per item, per-class lists and bag labels with each child's allergens as declared now. "
+        "`alerts` lists first the orders with a line carrying an allergen declared after ordering: that line is not served.",
         parameters=[DATE_PARAMETER],
         responses={200: PrepListOutput, **problems(400, 403)},
         examples=[
             OpenApiExample(
                 "Prep list",
-                value={"school_id": 1, "service_date": "2026-12-02", "order_count": 1, "items": [{"menu_item_id": 12, "name": "Chicken wrap", "quantity": 1}], "classes": [], "labels": []},
+                value={"school_id": 1, "service_date": "2026-12-02", "order_count": 1, "alerts": [], "items": [{"menu_item_id": 12, "name": "Chicken wrap", "quantity": 1}], "classes": [], "labels": []},
                 response_only=True,
             )
         ],
@@ -269,7 +272,8 @@ class PrepListCsvView(APIView):
         operation_id="canteen_prep_list_csv",
         tags=[TAG],
         summary="The prep list as CSV",
-        description="One row per order: class, child, items, allergens in capitals, dietary needs, receipt number and state.",
+        description="One row per order: class, child, items, allergens in capitals, the allergy alert (`DO NOT SERVE: ...`, "
+        "empty when none), dietary needs, receipt number, state and service.",
         parameters=[DATE_PARAMETER],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, examples=[OpenApiExample("CSV", value="roll_class,student,items,allergens\n4B,Mia Nguyen,1 x Chicken wrap,PEANUT\n")]), **problems(400, 403)},
     )
@@ -284,12 +288,13 @@ class LabelsPdfView(APIView):
         operation_id="canteen_labels_pdf",
         tags=[TAG],
         summary="Bag labels as a printable PDF",
-        description="A4 sheets of 24 labels: child, class, items, and allergens in bold.",
+        description="A4 sheets of 24 labels: day, service, class, school, child, every allergen in bold (never cut off: "
+        "wrapped, shrunk to no less than 7 pt, or continued on labels marked CONTINUED), DO NOT SERVE alerts, items and receipt number.",
         parameters=[DATE_PARAMETER],
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, examples=[OpenApiExample("PDF", value="%PDF-1.4 ...")]), **problems(400, 403)},
     )
     def get(self, request):
-        return _day_document(request, prep.labels_pdf, "application/pdf", 'inline; filename="labels-{day}.pdf"')
+        return _day_document(request, labels.labels_pdf, "application/pdf", 'inline; filename="labels-{day}.pdf"')
 
 
 class DayCloseView(APIView):

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from canteen import orders, prep
+from canteen import labels, orders
 from canteen.cutoff import cutoff_run, due_cutoffs
 from canteen.models import CutoffRun, FoodProfile, MenuItem, Order, OrderStatus
 from canteen.tasks import run_due_cutoffs
@@ -105,10 +105,11 @@ def test_prep_list_counts_classes_and_labels(canteen, client_for, at):
 
 def test_labels_pdf_renders_many_pages():
     fake = {"service_date": WEDNESDAY, "labels": [
-        {"student_name": f"Child {n}", "roll_class": "4B", "items": [{"name": "Wrap", "quantity": 1}] * 5, "allergens": ["peanut"], "receipt_number": f"R{n}"}
+        {"student_name": f"Child {n}", "roll_class": "4B", "school_name": "School", "service_date": WEDNESDAY, "service": "Lunch",
+         "items": [{"name": "Wrap", "quantity": 1}] * 5, "allergens": ["peanut"], "receipt_number": f"R{n}"}
         for n in range(50)
     ]}
-    pdf = prep.labels_pdf(fake)
+    pdf = labels.labels_pdf(fake)
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 3
 
 
