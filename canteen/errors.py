@@ -53,6 +53,11 @@ class CollectionNotToday(DomainError):
     default_message = "An order can be collected only on its own service day (the school's local date)."
 
 
+class DayNotStarted(DomainError):
+    code = "day_not_started"
+    default_message = "A service day can be closed only on or after that day (the school's local date)."
+
+
 class OrderNotFound(NotFoundError):
     code = "order_not_found"
     default_message = "No such order."

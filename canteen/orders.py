@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Subquery, prefetch_related_objects
 
 from canteen import calendar, configuration, menus, webhook_events
-from canteen.errors import CollectionNotToday, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
+from canteen.errors import CollectionNotToday, DayNotStarted, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
 from canteen.models import DailyStock, Order, OrderLine, OrderStatus
 from guardians import clock, school_time
 from guardians.errors import PermissionMissing
@@ -203,7 +203,13 @@ def order_mark_collected(*, order: Order, staff_user: User) -> Order:
 
 
 def day_close(*, school, service_date: date) -> list[Order]:
-    """End of service: every order still placed is marked not collected. Returns them (the uncollected report)."""
+    """End of service: every order still placed is marked not collected. Returns them (the uncollected report).
+
+    Only on the day or after it: closing a day not yet served would mark its orders uncollected before
+    the kitchen has handed a single bag over."""
+    today = school_time.school_today(school)
+    if service_date > today:
+        raise DayNotStarted(service_date=service_date.isoformat(), school_today=today.isoformat())
     uncollected = Order.objects.filter(school=school, service_date=service_date, status=OrderStatus.PLACED)
     ids = list(uncollected.values_list("pk", flat=True))
     Order.objects.filter(pk__in=ids).update(status=OrderStatus.NOT_COLLECTED, updated_at=clock.now())

@@ -304,10 +304,11 @@ class DayCloseView(APIView):
         operation_id="canteen_day_close",
         tags=[TAG],
         summary="Close the day: the uncollected report",
-        description="Every order still placed for the day is marked not collected and listed.",
+        description="Every order still placed for the day is marked not collected and listed. Only on the day "
+        "or after it (school-local date): `day_not_started` otherwise.",
         parameters=[DATE_PARAMETER],
         request=None,
-        responses={200: DayCloseOutput, **problems(400, 403)},
+        responses={200: DayCloseOutput, **problems(400, 403, {422: ["day_not_started"]})},
         examples=[OpenApiExample("Report", value={"service_date": "2026-12-02", "not_collected": [ORDER_EXAMPLE]}, response_only=True)],
     )
     def post(self, request):

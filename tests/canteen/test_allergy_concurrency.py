@@ -13,7 +13,7 @@ from canteen.models import Order
 from tests.canteen.conftest import MONDAY_MORNING, make_canteen
 from tests.concurrency import run_concurrently
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 # Tuesday 1 December 2026 onwards: twelve school days, each open for ordering on Monday morning.
 DAYS = [day for day in (date(2026, 12, 1) + timedelta(days=n) for n in range(18)) if day.weekday() < 5][:12]
 

@@ -81,3 +81,15 @@ def test_the_day_is_the_schools_own(client_for, at):
 
     assert too_early.status_code == 422 and too_early.json()["code"] == "collection_not_today"
     assert on_the_day.status_code == 200 and on_the_day.json()["status"] == "fulfilled"
+
+
+def test_a_day_cannot_be_closed_before_it_starts(wednesday_order, at):
+    order_id, staff = wednesday_order
+
+    with at("2026-12-01T12:59:59Z"):  # Tuesday 23:59:59 in Sydney: Wednesday has not begun
+        early = staff().post("/api/v1/canteen/days/close?date=2026-12-02")
+
+    assert early.status_code == 422 and early["Content-Type"] == "application/problem+json"
+    assert early.json()["code"] == "day_not_started"
+    assert early.json()["details"] == {"service_date": "2026-12-02", "school_today": "2026-12-01"}
+    assert Order.objects.get(pk=order_id).status == OrderStatus.PLACED  # nothing marked uncollected
