@@ -9,7 +9,6 @@ from rest_framework import serializers
 
 from api.serializers.fields import as_datetime
 
-
 INSTANTS = [
     datetime(2026, 11, 28, 0, 45, tzinfo=UTC),
     datetime(2026, 11, 28, 0, 45, 0, 123456, tzinfo=UTC),

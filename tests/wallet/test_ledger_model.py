@@ -42,7 +42,6 @@ from wallet.reconciliation import find_balance_mismatches, find_held_mismatches,
 from wallet.selectors import card_spent
 from wallet.terminal_keys import terminal_create
 
-
 SYDNEY = ZoneInfo("Australia/Sydney")
 CHARGE_MAX = django_settings.CARD_CHARGE_MAX_CENTS
 REFUND_WINDOW = django_settings.CARD_REFUND_WINDOW

@@ -2,13 +2,11 @@
 
 import re
 
-import pytest
 import time_machine
 
 from guardians.webhooks.delivery import RETRY_DELAYS
 from guardians.webhooks.event_types import EVENT_TYPES, PING
 from tests.webhooks.receiver import API_GUIDE
-
 
 
 def test_the_guide_names_every_event_type():
