@@ -53,7 +53,14 @@ class CardOutput(serializers.Serializer):
 class CardChargeInput(serializers.Serializer):
     card_identifier = serializers.CharField(max_length=40)
     amount = CentsField(max_value=settings.CARD_CHARGE_MAX_CENTS)
-    categories = serializers.ListField(child=category_field(), required=False, default=list, max_length=8)
+    categories = serializers.ListField(
+        child=category_field(),
+        required=False,
+        default=list,
+        max_length=8,
+        help_text="Narrows the charge to some of the categories the merchant is registered for. Omit (or send []) "
+        "only at a merchant registered for one category; naming an unregistered one is `category_not_registered`.",
+    )
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
