@@ -14,8 +14,8 @@ from wallet.models import CardAcceptance, Merchant
 
 
 def card_acceptances_for(school: School):
-    """The merchants that may charge this school's cards now, by name."""
-    return CardAcceptance.objects.filter(school=school, disabled_at__isnull=True).select_related("merchant").order_by("merchant__name", "merchant_id")
+    """The merchants that may charge this school's cards now, the latest enabled first."""
+    return CardAcceptance.objects.filter(school=school, disabled_at__isnull=True).select_related("merchant").order_by("-pk")
 
 
 def card_acceptance_enable(*, school: School, merchant: Merchant, enabled_by: User | None) -> CardAcceptance:

@@ -112,3 +112,10 @@ class MerchantBalanceOutput(serializers.Serializer):
     merchant_name = serializers.CharField()
     payable_balance = serializers.IntegerField(help_text="What we owe the merchant now (paid out at settlement), cents.")
     currency = serializers.CharField()
+
+
+class CardAcceptanceOutput(serializers.Serializer):
+    merchant_id = serializers.IntegerField()
+    merchant_name = serializers.CharField(source="merchant.name")
+    merchant_categories = serializers.ListField(child=serializers.CharField(), source="merchant.categories")
+    enabled_at = serializers.DateTimeField()

@@ -315,3 +315,75 @@ def test_a_school_has_one_live_acceptance_per_merchant_and_enabling_twice_change
 
     assert first.pk == again.pk
     assert CardAcceptance.objects.filter(merchant=merchant).count() == 1
+
+
+# --- School admins manage who may charge their cards -----------------------------------------
+
+
+def test_a_school_admin_enables_lists_and_disables_a_merchant(card_world, client_for, terminal_client):
+    from tests.factories import StaffFactory
+
+    give_card_money(card_world.student, 5000)
+    school = card_world.student.school
+    admin = client_for(StaffFactory(school=school, roles=["admin"]).user)
+    uniform_shop = MerchantFactory(name="Uniforms Direct", categories=["uniform_shop"])
+    till = terminal_client(uniform_shop)
+    assert charge(till, card_world.card_number).json()["code"] == "unknown_card"
+
+    enabled = admin.put(f"/api/v1/card-merchants/{uniform_shop.pk}")
+    enabled_again = admin.put(f"/api/v1/card-merchants/{uniform_shop.pk}")
+    listed = admin.get("/api/v1/card-merchants")
+    approved = charge(till, card_world.card_number)
+    disabled = admin.delete(f"/api/v1/card-merchants/{uniform_shop.pk}")
+    disabled_again = admin.delete(f"/api/v1/card-merchants/{uniform_shop.pk}")
+
+    assert enabled.status_code == enabled_again.status_code == 200, enabled.content
+    assert enabled.json()["merchant_name"] == "Uniforms Direct"
+    assert enabled.json()["merchant_categories"] == ["uniform_shop"]
+    names = [row["merchant_name"] for row in listed.json()["results"]]
+    assert names == ["Uniforms Direct", card_world.terminal_client.terminal.merchant.name]  # the latest first
+    assert approved.status_code == 201
+    assert disabled.status_code == 204
+    assert (disabled_again.status_code, disabled_again.json()["code"]) == (404, "card_acceptance_not_found")
+    assert charge(till, card_world.card_number).json()["code"] == "unknown_card"
+    row = CardAcceptance.objects.get(school=school, merchant=uniform_shop)
+    assert row.enabled_by.staff.school == school and row.disabled_by == row.enabled_by
+
+
+def test_only_a_school_admin_manages_card_merchants_and_only_for_their_school(card_world, client_for):
+    from tests.factories import StaffFactory
+
+    merchant = MerchantFactory(categories=["sport"])
+    canteen_staff = client_for(StaffFactory(school=card_world.student.school, roles=["canteen"]).user)
+    guardian = card_world.guardian_client
+    other_admin = client_for(StaffFactory(roles=["admin"]).user)
+
+    assert canteen_staff.put(f"/api/v1/card-merchants/{merchant.pk}").status_code == 403
+    assert guardian.get("/api/v1/card-merchants").status_code == 403
+    assert other_admin.put(f"/api/v1/card-merchants/{merchant.pk}").status_code == 200
+    assert other_admin.put("/api/v1/card-merchants/999999").status_code == 404
+    own_canteen = card_world.terminal_client.terminal.merchant
+    assert other_admin.delete(f"/api/v1/card-merchants/{own_canteen.pk}").status_code == 404
+    assert CardAcceptance.objects.filter(merchant=own_canteen, disabled_at__isnull=True).count() == 1
+    assert not CardAcceptance.objects.filter(school=card_world.student.school, merchant=merchant).exists()
+
+
+def test_operators_enable_and_disable_card_merchants_in_the_admin(client):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    school, merchant = SchoolFactory(), MerchantFactory(categories=["sport"])
+
+    added = client.post("/admin/wallet/cardacceptance/add/", {"school": school.pk, "merchant": merchant.pk})
+    row = CardAcceptance.objects.get(school=school, merchant=merchant)
+    listed = client.get("/admin/wallet/cardacceptance/")
+    disabled = client.post("/admin/wallet/cardacceptance/", {"action": "disable", "_selected_action": [row.pk]})
+    row.refresh_from_db()
+
+    assert added.status_code == 302, added.content
+    assert row.enabled_by == operator
+    assert listed.status_code == 200 and merchant.name.encode() in listed.content
+    assert disabled.status_code == 302
+    assert row.disabled_at is not None and row.disabled_by == operator
+    assert client.get("/admin/wallet/merchant/").status_code == 200
