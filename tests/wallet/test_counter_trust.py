@@ -387,3 +387,22 @@ def test_operators_enable_and_disable_card_merchants_in_the_admin(client):
     assert disabled.status_code == 302
     assert row.disabled_at is not None and row.disabled_by == operator
     assert client.get("/admin/wallet/merchant/").status_code == 200
+
+
+def test_the_migration_lets_each_school_keep_its_own_merchants_and_no_one_else():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("wallet.migrations.0004_card_acceptance_and_merchant_categories")
+    school = SchoolFactory()
+    own = MerchantFactory(school=school, accepts_school_cards=False)
+    already = MerchantFactory(school=SchoolFactory())  # has its live row
+    outside = MerchantFactory(categories=["sport"])
+
+    migration.schools_accept_their_own_merchants(apps, None)
+    migration.schools_accept_their_own_merchants(apps, None)  # once is enough; again changes nothing
+
+    live = CardAcceptance.objects.filter(disabled_at__isnull=True)
+    assert sorted(live.values_list("merchant_id", "school_id")) == sorted([(own.pk, school.pk), (already.pk, already.school_id)])
+    assert not CardAcceptance.objects.filter(merchant=outside).exists()
