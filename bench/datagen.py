@@ -39,6 +39,7 @@ from wallet.cards import card_identifier_hash, normalise_card_identifier
 from wallet.models import (
     Account,
     AccountKind,
+    CardAcceptance,
     CardCharge,
     Entry,
     LedgerTransaction,
@@ -198,6 +199,13 @@ class Generator:
             rows.append((mid, f"Bench {category} provider {j:03d}", [category], None))
             self.provider_merchants.append((mid, category))
         copy_rows(Merchant, ["id", "name", "categories", "school_id"], rows)
+        # Each school's canteen may charge that school's cards; the providers charge no card.
+        first_acceptance = next_id(CardAcceptance)
+        copy_rows(
+            CardAcceptance,
+            ["id", "school_id", "merchant_id"],
+            [(first_acceptance + i, sid, self.canteen_merchant[i]) for i, sid in enumerate(self.school_ids)],
+        )
         # Two terminals each, through the service (the keys come from the seed).
         merchants = {m.pk: m for m in Merchant.objects.filter(pk__gte=first)}
         self.terminal_keys: dict[int, list[str]] = {}
@@ -476,7 +484,7 @@ class Generator:
         self._timed("vouchers", self.vouchers)
         self._timed("staff", self.staff)
         self._timed("baseline_tables", self.baseline_tables)
-        reset_sequences(School, Term, User, Guardian, Student, GuardianLink, Merchant, MenuItem, CanteenSettings, StudentCard,
+        reset_sequences(School, Term, User, Guardian, Student, GuardianLink, Merchant, CardAcceptance, MenuItem, CanteenSettings, StudentCard,
                         SpendingControls, FoodProfile, Account, LedgerTransaction, Entry, TopUp, CardCharge, ProviderApproval, Voucher)
         self._timed("vacuum_analyze", self._analyze)
         self.timings["total"] = round(time.perf_counter() - started, 2)

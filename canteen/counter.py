@@ -5,6 +5,7 @@ from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import MenuItem
 from guardians.prepared import INT_LIST, PreparedRead
 from wallet import cards
+from wallet.charge_categories import charge_categories
 from wallet.errors import UnknownCard
 from wallet.models import MerchantCategory, Terminal
 
@@ -20,9 +21,12 @@ def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency
     """Sell items to the card's holder. A declared allergen or a banned item declines the sale, like a cap would.
 
     Returns (ChargeApproved, priced lines). Items must belong to the school the
-    terminal's merchant serves.
+    terminal's merchant serves; the card's school must have enabled the merchant (else: unknown card,
+    before any of the child's food rules could say whose card it is).
     """
-    card = cards.card_for_identifier(card_identifier)
+    # Decided before the card is read, so a merchant not registered for canteen learns nothing about it.
+    categories = charge_categories(merchant=terminal.merchant, requested=[MerchantCategory.CANTEEN])
+    card = cards.card_for_merchant(card_identifier, terminal.merchant)
     if card is None:
         raise UnknownCard()
     student = card.student
@@ -52,7 +56,7 @@ def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency
         terminal=terminal,
         card_identifier=card_identifier,
         amount=sum(line.line_total for line in priced),
-        categories=[MerchantCategory.CANTEEN],
+        categories=categories,
         description=description[:200],
         idempotency_key=idempotency_key,
         card=card,

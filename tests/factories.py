@@ -9,7 +9,7 @@ from factory.django import DjangoModelFactory
 from guardians.models import Guardian, GuardianLink, ProgramAdministrator, School, StaffMember, Student, User
 from wallet import accounts, ledger
 from wallet.cards import card_identifier_hash
-from wallet.models import Merchant, StudentCard
+from wallet.models import CardAcceptance, Merchant, StudentCard
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -88,10 +88,26 @@ class ProgramAdministratorFactory(DjangoModelFactory):
 class MerchantFactory(DjangoModelFactory):
     class Meta:
         model = Merchant
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Merchant {n}")
     abn = "51824753556"
     categories = ["canteen"]
+
+    @factory.post_generation
+    def accepts_school_cards(merchant, create, extracted, **kwargs):
+        """A school's own merchant takes that school's cards, as the migration set up for existing ones.
+        `accepts_school_cards=False` builds one the school has not enabled."""
+        if create and merchant.school_id is not None and extracted is not False:
+            CardAcceptance.objects.create(school_id=merchant.school_id, merchant=merchant)
+
+
+class CardAcceptanceFactory(DjangoModelFactory):
+    class Meta:
+        model = CardAcceptance
+
+    school = factory.SubFactory(SchoolFactory)
+    merchant = factory.SubFactory(MerchantFactory)
 
 
 # --- Wallet -------------------------------------------------------------------

@@ -1,7 +1,8 @@
 from django.contrib import admin
 
 from guardians import clock
-from wallet.models import Account, Entry, LedgerTransaction, Merchant, ReconciliationIssue, Terminal
+from wallet import card_acceptance
+from wallet.models import Account, CardAcceptance, Entry, LedgerTransaction, Merchant, ReconciliationIssue, Terminal
 
 
 class TerminalInline(admin.TabularInline):
@@ -14,9 +15,40 @@ class TerminalInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "abn", "school", "is_active"]
+    list_display = ["name", "abn", "categories", "school", "is_active"]
     search_fields = ["name", "abn"]
     inlines = [TerminalInline]
+
+
+@admin.register(CardAcceptance)
+class CardAcceptanceAdmin(admin.ModelAdmin):
+    """Which merchants may charge which school's cards. Rows are history: enable adds one, disable stamps it."""
+
+    list_display = ["school", "merchant", "enabled_at", "enabled_by", "disabled_at", "disabled_by"]
+    list_filter = ["school", ("disabled_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["school", "merchant", "enabled_by", "disabled_by"]
+    search_fields = ["school__name", "merchant__name"]
+    fields = ["school", "merchant"]
+    raw_id_fields = ["merchant"]
+    actions = ["disable"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["school", "merchant"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            saved = card_acceptance.card_acceptance_enable(school=obj.school, merchant=obj.merchant, enabled_by=request.user)
+            obj.pk = saved.pk
+
+    @admin.action(description="Disable: stop these merchants charging the school's cards")
+    def disable(self, request, queryset):
+        live = list(queryset.filter(disabled_at__isnull=True).select_related("school", "merchant"))
+        for row in live:
+            card_acceptance.card_acceptance_disable(school=row.school, merchant=row.merchant, disabled_by=request.user)
+        self.message_user(request, f"{len(live)} acceptance(s) disabled.")
 
 
 # --- Ledger and reconciliation: read-only. Money moves only through the services;

@@ -17,6 +17,7 @@ from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
 from guardians.prepared import PreparedRead, insert_instance
 from wallet import accounts, ledger, webhook_events
+from wallet.charge_categories import charge_categories
 from wallet.errors import (
     AmountOutOfRange,
     CardFrozen,
@@ -35,6 +36,7 @@ from wallet.models import (
     CardCharge,
     CardChargeRefund,
     CardStatus,
+    Merchant,
     MerchantCategory,
     SpendingControls,
     StudentCard,
@@ -55,15 +57,26 @@ def card_identifier_hash(raw: str) -> str:
     return hmac.new(key, normalise_card_identifier(raw).encode(), hashlib.sha256).hexdigest()
 
 
-# Every tap at a terminal: compiled once (guardians/prepared.py).
-_CARD_BY_HASH = PreparedRead(
-    lambda identifier_hash: StudentCard.objects.select_related("student__school").filter(identifier_hash=identifier_hash).order_by("pk")[:1],
+# Every tap at a terminal: compiled once (guardians/prepared.py). The school's acceptance of the merchant
+# is part of the one query, so a card the merchant may not charge takes the same path as a card that does
+# not exist: no row.
+_CARD_FOR_MERCHANT = PreparedRead(
+    lambda identifier_hash, merchant_id: StudentCard.objects.select_related("student__school")
+    .filter(
+        identifier_hash=identifier_hash,
+        student__school__card_acceptances__merchant_id=merchant_id,
+        student__school__card_acceptances__disabled_at__isnull=True,
+    )
+    .order_by("pk")[:1],
     identifier_hash=str,
+    merchant_id=int,
 )
 
 
-def card_for_identifier(raw: str) -> StudentCard | None:
-    return _CARD_BY_HASH.first(identifier_hash=card_identifier_hash(raw))
+def card_for_merchant(raw: str, merchant: Merchant) -> StudentCard | None:
+    """The card behind an identifier, if the card's school lets this merchant charge it; else None, as for
+    a card that does not exist, so a terminal learns nothing about other schools' cards."""
+    return _CARD_FOR_MERCHANT.first(identifier_hash=card_identifier_hash(raw), merchant_id=merchant.pk)
 
 
 # --- Issue and status -------------------------------------------------------
@@ -201,25 +214,28 @@ def card_charge(
     terminal: Terminal,
     card_identifier: str,
     amount: int,
-    categories: list[str],
+    categories: list[str] | None,
     description: str,
     idempotency_key: str,
     card: StudentCard | None = None,
 ) -> ChargeApproved:
     """Charge a student's card at a merchant terminal.
 
-    Under the student's account lock, in this order: the card is active, no
-    category is banned, the school-local day and week stay within the caps, and
-    the balance covers the amount. Declines raise a PaymentRefusedError with a
-    stable code and write nothing.
+    Before any card is read: the amount is in range and the charge's categories are the merchant's
+    registered ones, narrowed to `categories` (wallet/charge_categories.py). A card whose school has not
+    enabled the merchant is an unknown card. Then, under the student's account lock, in this order: the
+    card is active, no category is banned, the school-local day and week stay within the caps, and the
+    balance covers the amount. Declines raise a PaymentRefusedError with a stable code and write nothing.
     """
     _check_amount(amount, maximum=settings.CARD_CHARGE_MAX_CENTS)
+    categories = charge_categories(merchant=terminal.merchant, requested=categories)
     reference = f"card_charge:terminal:{terminal.pk}:{idempotency_key}"
     already = _CHARGE_BY_REFERENCE.first(reference=reference)
     if already is not None:
         return ChargeApproved(already, accounts.student_card_account(already.student).available, replayed=True)
 
-    card = card or card_for_identifier(card_identifier)  # a caller that already looked the card up passes it
+    # A caller that already looked the card up (with card_for_merchant) passes it.
+    card = card or card_for_merchant(card_identifier, terminal.merchant)
     if card is None:
         raise UnknownCard()
 

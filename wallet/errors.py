@@ -43,6 +43,21 @@ class UnknownCard(PaymentRefusedError):
     default_message = "This card is not known."
 
 
+class CategoryNotRegistered(DomainError):
+    code = "category_not_registered"
+    default_message = "This merchant is not registered to trade in that category."
+
+
+class CategoryRequired(DomainError):
+    code = "category_required"
+    default_message = "This merchant trades in several categories: say which of them this purchase is in."
+
+
+class CardAcceptanceNotFound(NotFoundError):
+    code = "card_acceptance_not_found"
+    default_message = "This school does not accept cards at that merchant."
+
+
 class CardNotFound(NotFoundError):
     code = "card_not_found"
     default_message = "No such card."

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api.views import cards
+from api.views import card_acceptance, cards
 
 urlpatterns = [
     path("students/<int:student_id>/cards", cards.CardIssueView.as_view(), name="card-issue"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("students/<int:student_id>/card/freeze", cards.CardFreezeView.as_view(), name="card-freeze"),
     path("students/<int:student_id>/card/unfreeze", cards.CardUnfreezeView.as_view(), name="card-unfreeze"),
     path("students/<int:student_id>/card/report-lost", cards.CardReportLostView.as_view(), name="card-report-lost"),
+    path("card-merchants", card_acceptance.CardAcceptanceListView.as_view(), name="card-merchant-list"),
+    path("card-merchants/<int:merchant_id>", card_acceptance.CardAcceptanceDetailView.as_view(), name="card-merchant-detail"),
     path("terminal/charges", cards.TerminalChargeView.as_view(), name="terminal-charges"),
     path("terminal/charges/<int:charge_id>/refunds", cards.TerminalRefundView.as_view(), name="terminal-charge-refunds"),
     path("terminal/balance", cards.TerminalBalanceView.as_view(), name="terminal-balance"),

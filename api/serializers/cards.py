@@ -53,7 +53,14 @@ class CardOutput(serializers.Serializer):
 class CardChargeInput(serializers.Serializer):
     card_identifier = serializers.CharField(max_length=40)
     amount = CentsField(max_value=settings.CARD_CHARGE_MAX_CENTS)
-    categories = serializers.ListField(child=category_field(), required=False, default=list, max_length=8)
+    categories = serializers.ListField(
+        child=category_field(),
+        required=False,
+        default=list,
+        max_length=8,
+        help_text="Narrows the charge to some of the categories the merchant is registered for. Omit (or send []) "
+        "only at a merchant registered for one category; naming an unregistered one is `category_not_registered`.",
+    )
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
@@ -105,3 +112,10 @@ class MerchantBalanceOutput(serializers.Serializer):
     merchant_name = serializers.CharField()
     payable_balance = serializers.IntegerField(help_text="What we owe the merchant now (paid out at settlement), cents.")
     currency = serializers.CharField()
+
+
+class CardAcceptanceOutput(serializers.Serializer):
+    merchant_id = serializers.IntegerField()
+    merchant_name = serializers.CharField(source="merchant.name")
+    merchant_categories = serializers.ListField(child=serializers.CharField(), source="merchant.categories")
+    enabled_at = serializers.DateTimeField()

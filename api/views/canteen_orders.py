@@ -325,12 +325,13 @@ class CounterSaleView(APIView):
         tags=["Terminals"],
         summary="Sell canteen items over the counter by student card",
         description="The card charge with the child's food rules: an item with a declared allergen declines the sale "
-        "(`allergen_conflict`), as does a banned item, besides the card's own declines.",
+        "(`allergen_conflict`), as does a banned item, besides the card's own declines. The sale is in the `canteen` "
+        "category, so the merchant must be registered for it (`category_not_registered`).",
         request=CounterSaleInput,
         parameters=[IDEMPOTENCY_HEADER_REQUIRED],
         responses={
             201: CounterSaleOutput,
-            **problems(400, {402: DECLINE_CODES, 422: ["allergen_conflict", "item_banned", "item_unavailable", "amount_out_of_range"]}, IDEMPOTENCY_REQUIRED_PROBLEMS),
+            **problems(400, {402: DECLINE_CODES, 422: ["allergen_conflict", "item_banned", "item_unavailable", "amount_out_of_range", "category_not_registered"]}, IDEMPOTENCY_REQUIRED_PROBLEMS),
         },
         examples=[
             OpenApiExample("Recess", value={"card_identifier": "04A1B2C3D4E5F6", "items": [{"item_id": 15, "quantity": 1}]}, request_only=True),

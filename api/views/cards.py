@@ -41,6 +41,8 @@ DECLINE_CODES = [
     "category_banned",
     "unknown_card",
 ]
+# What a charge's input can be refused for, before any card is read.
+CHARGE_INPUT_CODES = ["amount_out_of_range", "category_not_registered", "category_required"]
 CARD_EXAMPLE = {
     "id": 4,
     "student_id": 7,
@@ -246,10 +248,13 @@ class TerminalChargeView(GenericAPIView):
         summary="Charge a student card",
         description="Approved: 201 with the remaining balance and what the cashier may see of the child. "
         "Declined: 402 problem+json whose `code` is the reason: " + ", ".join(f"`{c}`" for c in DECLINE_CODES) + ". "
+        "The charge's categories are the ones the merchant is registered for; `categories` may only narrow them, "
+        "and a merchant registered for several must name which (422 `category_not_registered`, `category_required`). "
+        "A card whose school has not enabled this merchant answers exactly as an unknown card does. "
         "Caps count the school's local day and week. The Idempotency-Key makes a retry after a timeout safe.",
         request=CardChargeInput,
         parameters=[IDEMPOTENCY_HEADER_REQUIRED],
-        responses={201: CardChargeOutput, **problems(400, {402: DECLINE_CODES, 422: ["amount_out_of_range"]}, IDEMPOTENCY_REQUIRED_PROBLEMS)},
+        responses={201: CardChargeOutput, **problems(400, {402: DECLINE_CODES, 422: CHARGE_INPUT_CODES}, IDEMPOTENCY_REQUIRED_PROBLEMS)},
         examples=[
             OpenApiExample(
                 "Recess snack", value={"card_identifier": "04A1B2C3D4E5F6", "amount": 350, "categories": ["canteen"], "description": "Banana bread"}, request_only=True

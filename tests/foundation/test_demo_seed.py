@@ -111,3 +111,31 @@ def test_the_live_cut_off_order_is_held_until_the_cut_off_and_charged_by_its_run
     order.refresh_from_db()
     assert order.payment_id is not None
     assert order.service_date == clock.local_today("Australia/Sydney")
+
+
+def test_the_readme_charge_works_and_only_each_schools_canteen_takes_its_cards():
+    import uuid
+
+    from vouchers.demo import DEMO_PROVIDER_TERMINAL_KEY
+    from wallet.models import CardAcceptance
+
+    seed()
+    canteen, swim_club = APIClient(), APIClient()
+    canteen.credentials(HTTP_X_TERMINAL_KEY=DEMO_TERMINAL_KEY)
+    swim_club.credentials(HTTP_X_TERMINAL_KEY=DEMO_PROVIDER_TERMINAL_KEY)
+
+    def charge(client, card, categories):
+        body = {"card_identifier": card, "amount": 400, "categories": categories}
+        return client.post("/api/v1/terminal/charges", body, format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
+
+    readme = charge(canteen, "TBX-CARD-0001", ["canteen"])  # Mia, Harbourside
+    other_school = charge(canteen, "TBX-CARD-0004", ["canteen"])  # Arjun, Banksia
+    provider = charge(swim_club, "TBX-CARD-0001", ["sport"])
+
+    assert readme.status_code == 201, readme.content
+    assert (other_school.status_code, other_school.json()["code"]) == (402, "unknown_card")
+    assert (provider.status_code, provider.json()["code"]) == (402, "unknown_card")
+    assert sorted(CardAcceptance.objects.values_list("school__code", "merchant__school__code")) == [
+        ("banksia", "banksia"),
+        ("harbourside", "harbourside"),
+    ]

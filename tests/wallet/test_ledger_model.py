@@ -48,6 +48,8 @@ REFUND_WINDOW = django_settings.CARD_REFUND_WINDOW
 # Guardians may ban these; terminals also send categories nobody can ban.
 BANNABLE = [MerchantCategory.CANTEEN, MerchantCategory.UNIFORM_SHOP, MerchantCategory.ENTERTAINMENT]
 CHARGE_CATEGORIES = [*BANNABLE, MerchantCategory.SPORT, "raffle"]
+# What the terminal's merchant trades: a charge may only narrow these, and must name some (several are registered).
+REGISTERED = [MerchantCategory.CANTEEN, MerchantCategory.UNIFORM_SHOP, MerchantCategory.SPORT]
 # Where an example's clock starts: mid-week, just before a week turns, around both 2026 DST changes.
 START_TIMES = [
     datetime(2026, 11, 25, 10, 0, tzinfo=SYDNEY),  # Wednesday morning
@@ -93,7 +95,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.link = GuardianLinkFactory()
         self.student = self.link.student
         self.school = self.student.school
-        merchant = MerchantFactory(school=self.school)
+        merchant = MerchantFactory(school=self.school, categories=REGISTERED)
         self.terminal, _ = terminal_create(merchant=merchant, label="Counter")
         self.wallet_id = accounts.guardian_wallet(self.link.guardian).pk
         self.card_account_id = accounts.student_card_account(self.student).pk
@@ -346,6 +348,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def _expect_charge(self, amount, categories, number, key) -> str | None:
         if not 0 < amount <= CHARGE_MAX:
             return "amount_out_of_range"
+        if not categories:
+            return "category_required"
+        if set(categories) - set(REGISTERED):
+            return "category_not_registered"
         if key in self.charge_keys:
             return "replay"
         if number not in self.card_statuses:

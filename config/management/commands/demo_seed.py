@@ -24,6 +24,7 @@ from guardians.models import (
 )
 from vouchers import demo as vouchers_demo
 from wallet import demo as wallet_demo
+from wallet.card_acceptance import card_acceptance_enable
 from wallet.models import Merchant, Terminal
 from wallet.terminal_keys import parse_prefix, terminal_create
 
@@ -113,12 +114,20 @@ class Command(BaseCommand):
         # Each domain seeds its own part (money moves in durable transactions of its own).
         wallet_demo.seed()
         canteen_demo.seed()
+        self._accept_cards_at_school_merchants()
         events_demo.seed()
         vouchers_demo.seed()
         live = demo_live.seed(guardian=Guardian.objects.get(user__email=LIVE_GUARDIAN),
                               delay=timedelta(seconds=live_cutoff_seconds))
         if not quiet:
             self._print_summary(base_url.rstrip("/"), live)
+
+    def _accept_cards_at_school_merchants(self):
+        """Each school's admin lets its own canteen take its students' cards. The swim club (a voucher
+        provider) is not enabled anywhere: to it every student card is an unknown card."""
+        for merchant in Merchant.objects.filter(school__isnull=False).select_related("school"):
+            admin = next((staff.user for staff in StaffMember.objects.filter(school=merchant.school).select_related("user") if staff.has_role("admin")), None)
+            card_acceptance_enable(school=merchant.school, merchant=merchant, enabled_by=admin)
 
     def _school(self, spec) -> School:
         school, _ = School.objects.update_or_create(code=spec["code"], defaults=spec)

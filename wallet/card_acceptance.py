@@ -1,0 +1,41 @@
+"""Which merchants may charge a school's student cards: the school's decision, not the merchant's.
+
+A merchant the school has not enabled cannot tell the school's cards from unknown ones
+(wallet.cards.card_for_merchant); refunds of a merchant's own earlier charges stay possible after
+the school disables it, since they only give the child's money back.
+"""
+
+from django.db import IntegrityError, transaction
+
+from guardians import clock
+from guardians.models import School, User
+from wallet.errors import CardAcceptanceNotFound
+from wallet.models import CardAcceptance, Merchant
+
+
+def card_acceptances_for(school: School):
+    """The merchants that may charge this school's cards now, the latest enabled first."""
+    return CardAcceptance.objects.filter(school=school, disabled_at__isnull=True).select_related("merchant").order_by("-pk")
+
+
+def card_acceptance_enable(*, school: School, merchant: Merchant, enabled_by: User | None) -> CardAcceptance:
+    """Let the merchant's terminals charge the school's cards. Enabling an enabled merchant changes nothing."""
+    live = CardAcceptance.objects.filter(school=school, merchant=merchant, disabled_at__isnull=True).first()
+    if live is not None:
+        return live
+    try:
+        with transaction.atomic():
+            return CardAcceptance.objects.create(school=school, merchant=merchant, enabled_by=enabled_by)
+    except IntegrityError:
+        # Two staff enabled it at once; the one live row (one_live_card_acceptance) is the answer.
+        return CardAcceptance.objects.get(school=school, merchant=merchant, disabled_at__isnull=True)
+
+
+def card_acceptance_disable(*, school: School, merchant: Merchant, disabled_by: User | None) -> CardAcceptance:
+    """Stop the merchant charging the school's cards from the next tap. The row stays, stamped, as history."""
+    updated = CardAcceptance.objects.filter(school=school, merchant=merchant, disabled_at__isnull=True).update(
+        disabled_at=clock.now(), disabled_by=disabled_by
+    )
+    if not updated:
+        raise CardAcceptanceNotFound()
+    return CardAcceptance.objects.filter(school=school, merchant=merchant).order_by("-disabled_at", "-pk").first()
