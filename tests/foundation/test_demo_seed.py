@@ -138,4 +138,5 @@ def test_the_readme_charge_works_and_only_each_schools_canteen_takes_its_cards()
     assert sorted(CardAcceptance.objects.values_list("school__code", "merchant__school__code")) == [
         ("banksia", "banksia"),
         ("harbourside", "harbourside"),
+        ("wattle-grove", "wattle-grove"),  # the live cut-off's school
     ]

@@ -114,11 +114,11 @@ class Command(BaseCommand):
         # Each domain seeds its own part (money moves in durable transactions of its own).
         wallet_demo.seed()
         canteen_demo.seed()
-        self._accept_cards_at_school_merchants()
         events_demo.seed()
         vouchers_demo.seed()
         live = demo_live.seed(guardian=Guardian.objects.get(user__email=LIVE_GUARDIAN),
                               delay=timedelta(seconds=live_cutoff_seconds))
+        self._accept_cards_at_school_merchants()  # last: the live school's canteen too, from the first run
         if not quiet:
             self._print_summary(base_url.rstrip("/"), live)
 
