@@ -124,7 +124,7 @@ def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription, gra
             subscription,
             "webhook_subscription.rotate_secret",
             before={"secret": subscription.previous_secret or "retired"},
-            after={"secret": subscription.secret, "previous_secret_expires_at": subscription.previous_secret_expires_at},
+            after={"secret": subscription.secret, "old_one_signs_until": subscription.previous_secret_expires_at},
         )
     return subscription
 
