@@ -87,3 +87,19 @@ def test_changes_outside_the_admin_take_no_snapshot(operator):
     school.name = "Renamed by a service"
     school.save()
     assert not AuditEntry.objects.exists()
+
+
+def test_an_admin_action_that_writes_no_log_entry_records_itself(operator):
+    from wallet.models import ReconciliationIssue
+
+    issue = ReconciliationIssue.objects.create(kind="balance_mismatch", expected=100, actual=90, detail="Account 1 is off by 10.")
+    done = ReconciliationIssue.objects.create(kind="balance_mismatch", detail="Already fixed.", resolved_at="2026-11-30T00:00:00Z")
+    answer = operator.post(
+        "/admin/wallet/reconciliationissue/", {"action": "mark_resolved", "_selected_action": [issue.pk, done.pk], "index": "0"}
+    )
+
+    assert answer.status_code == 302, answer.content[:2000]
+    issue.refresh_from_db()
+    row = only_row(action="reconciliation_issue.resolve")
+    assert (row.object_id, row.before, row.after) == (str(issue.pk), {"resolved_at": None}, {"resolved_at": issue.resolved_at.isoformat()})
+    assert (row.actor_kind, row.actor_user_id, row.ip_address) == ("platform_staff", operator.user.pk, ADMIN_IP)
