@@ -67,3 +67,12 @@ class IsTerminal(BasePermission):
 
     def has_permission(self, request, view):
         return getattr(request.user, "is_terminal", False)
+
+
+class ReadsAuditLog(BasePermission):
+    message = "Only a school's admins and platform staff can read the audit log."
+
+    def has_permission(self, request, view):
+        from audit.selectors import audit_log_reader
+
+        return audit_log_reader(request.user)

@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("api.routes.canteen")),
     path("", include("api.routes.events")),
     path("", include("api.routes.webhooks")),
+    path("", include("api.routes.audit")),
 ]

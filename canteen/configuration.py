@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from audit.services import audit_record, changed_fields, snapshot
 from canteen.errors import CanteenNotConfigured
 from canteen.models import CanteenSettings, ReminderOptIn
 from guardians.models import Guardian, School
@@ -38,6 +39,7 @@ def settings_payload(school: School) -> dict:
 def settings_update(*, school: School, **changes) -> CanteenSettings:
     with transaction.atomic():
         settings = settings_for(school)
+        before = {"canteen_cutoff": school.canteen_cutoff, **snapshot(settings, SETTINGS_FIELDS)}
         if "canteen_cutoff" in changes:
             school.canteen_cutoff = changes.pop("canteen_cutoff")
             school.save(update_fields=["canteen_cutoff"])
@@ -45,6 +47,15 @@ def settings_update(*, school: School, **changes) -> CanteenSettings:
             if name in changes:
                 setattr(settings, name, sorted(set(changes[name])) if name == "service_weekdays" else changes[name])
         settings.save()
+        before, after = changed_fields(before, {"canteen_cutoff": school.canteen_cutoff, **snapshot(settings, SETTINGS_FIELDS)})
+        audit_record(
+            action="canteen.settings_update",
+            object_type="canteen.settings",
+            object_id=settings.pk,
+            school_id=school.pk,
+            before=before,
+            after=after,
+        )
     return settings
 
 

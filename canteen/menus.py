@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db import transaction
 
+from audit.services import audit_record, changed_fields, snapshot
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import CanteenSettings, FoodProfile, MenuItem
 from guardians import clock
@@ -41,16 +42,37 @@ class PricedLine:
 
 
 def menu_item_create(*, school: School, **fields) -> MenuItem:
-    return MenuItem.objects.create(school=school, **{k: v for k, v in fields.items() if k in MENU_ITEM_FIELDS})
+    with transaction.atomic():
+        item = MenuItem.objects.create(school=school, **{k: v for k, v in fields.items() if k in MENU_ITEM_FIELDS})
+        audit_record(
+            action="canteen.menu_item_create",
+            object_type="canteen.menu_item",
+            object_id=item.pk,
+            school_id=school.pk,
+            after=snapshot(item, MENU_ITEM_FIELDS),
+        )
+    return item
 
 
 def menu_item_update(*, item: MenuItem, **fields) -> MenuItem:
     """Edit an item. Orders already placed keep their own copy of name, price and allergens."""
     changed = [name for name in fields if name in MENU_ITEM_FIELDS]
-    for name in changed:
-        setattr(item, name, fields[name])
-    item.updated_at = clock.now()
-    item.save(update_fields=[*changed, "updated_at"])
+    with transaction.atomic():
+        item = MenuItem.objects.select_for_update().get(pk=item.pk)
+        before = snapshot(item, changed)
+        for name in changed:
+            setattr(item, name, fields[name])
+        item.updated_at = clock.now()
+        item.save(update_fields=[*changed, "updated_at"])
+        before, after = changed_fields(before, snapshot(item, changed))
+        audit_record(
+            action="canteen.menu_item_update",
+            object_type="canteen.menu_item",
+            object_id=item.pk,
+            school_id=item.school_id,
+            before=before,
+            after=after,
+        )
     return item
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Subquery, prefetch_related_objects
 
+from audit.services import audit_record
 from canteen import calendar, configuration, menus, webhook_events
 from canteen.errors import CollectionNotToday, DayNotStarted, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
 from canteen.models import DailyStock, Order, OrderLine, OrderStatus
@@ -163,10 +164,12 @@ def order_refund(*, order: Order, staff_user: User, reference: str) -> Order:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
             return order
+        status_before = order.status
         _release_stock(stock_rows, list(order.lines.all()), order.service_date)
         locked = ledger.lock_accounts([wallet.pk, payable.pk])
         if order.hold is not None and ledger.hold_void_locked(accounts=locked, hold=order.hold):
             _set_cancelled(order, OrderStatus.REFUNDED, staff_user, "staff_refund")
+            _audit_refund(order, staff_user, status_before, {"hold_id": order.hold_id, "hold_voided": True})
             return order
         if order.hold is not None and order.payment is None:
             order.payment = Hold.objects.get(pk=order.hold_id).posted_transaction
@@ -180,7 +183,21 @@ def order_refund(*, order: Order, staff_user: User, reference: str) -> Order:
         )
         order.save(update_fields=["refund", "payment"])
         _set_cancelled(order, OrderStatus.REFUNDED, staff_user, "staff_refund")
+        _audit_refund(order, staff_user, status_before, {"refund_transaction_id": order.refund.pk})
     return order
+
+
+def _audit_refund(order: Order, staff_user: User, status_before: str, money: dict) -> None:
+    audit_record(
+        action="canteen.order_refund",
+        object_type="canteen.order",
+        object_id=order.pk,
+        school_id=order.school_id,
+        before={"status": status_before},
+        after={"status": order.status},
+        details={"amount": order.total, "receipt_number": order.receipt_number, **money},
+        actor=staff_user,
+    )
 
 
 def order_mark_collected(*, order: Order, staff_user: User) -> Order:
@@ -193,12 +210,24 @@ def order_mark_collected(*, order: Order, staff_user: User) -> Order:
     today = school_time.school_today(order.school, at=now)
     if order.service_date != today:
         raise CollectionNotToday(service_date=order.service_date.isoformat(), school_today=today.isoformat())
-    updated = Order.objects.filter(
-        pk=order.pk, service_date=today, status__in=[OrderStatus.PLACED, OrderStatus.NOT_COLLECTED]
-    ).update(status=OrderStatus.FULFILLED, collected_at=now, updated_at=now)
-    order.refresh_from_db()
-    if not updated and order.status != OrderStatus.FULFILLED:
-        raise OrderStateInvalid(f"A {order.status} order cannot be collected.")
+    with transaction.atomic():
+        status_before = Order.objects.select_for_update().filter(pk=order.pk).values_list("status", flat=True).first()
+        updated = Order.objects.filter(
+            pk=order.pk, service_date=today, status__in=[OrderStatus.PLACED, OrderStatus.NOT_COLLECTED]
+        ).update(status=OrderStatus.FULFILLED, collected_at=now, updated_at=now)
+        order.refresh_from_db()
+        if not updated and order.status != OrderStatus.FULFILLED:
+            raise OrderStateInvalid(f"A {order.status} order cannot be collected.")
+        if updated:
+            audit_record(
+                action="canteen.order_collect",
+                object_type="canteen.order",
+                object_id=order.pk,
+                school_id=order.school_id,
+                before={"status": status_before, "collected_at": None},
+                after={"status": order.status, "collected_at": order.collected_at},
+                actor=staff_user,
+            )
     return order
 
 
@@ -210,9 +239,19 @@ def day_close(*, school, service_date: date) -> list[Order]:
     today = school_time.school_today(school)
     if service_date > today:
         raise DayNotStarted(service_date=service_date.isoformat(), school_today=today.isoformat())
-    uncollected = Order.objects.filter(school=school, service_date=service_date, status=OrderStatus.PLACED)
-    ids = list(uncollected.values_list("pk", flat=True))
-    Order.objects.filter(pk__in=ids).update(status=OrderStatus.NOT_COLLECTED, updated_at=clock.now())
+    with transaction.atomic():
+        uncollected = Order.objects.filter(school=school, service_date=service_date, status=OrderStatus.PLACED)
+        ids = list(uncollected.values_list("pk", flat=True))
+        Order.objects.filter(pk__in=ids).update(status=OrderStatus.NOT_COLLECTED, updated_at=clock.now())
+        audit_record(
+            action="canteen.day_close",
+            object_type="canteen.service_day",
+            object_id=service_date.isoformat(),
+            school_id=school.pk,
+            before={"status": OrderStatus.PLACED},
+            after={"status": OrderStatus.NOT_COLLECTED},
+            details={"order_ids": ids},
+        )
     return list(Order.objects.filter(pk__in=ids).select_related("student").prefetch_related("lines"))
 
 

@@ -64,12 +64,14 @@ INSTALLED_APPS = [
     "vouchers",
     "canteen",
     "events",
+    "audit",
     "api",
     "config",
 ]
 
 MIDDLEWARE = [
     "api.middleware.RequestIdMiddleware",
+    "audit.context.AuditContextMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from audit.services import audit_record
 from guardians import clock
 from guardians.errors import (
     AlreadyLinked,
@@ -53,7 +54,7 @@ def link_code_issue(*, student: Student, issued_by: User) -> tuple[LinkCode, str
     raw = _new_link_code()
     now = clock.now()
     with transaction.atomic():
-        LinkCode.objects.filter(
+        revoked = LinkCode.objects.filter(
             student=student, kind=LinkCode.Kind.SCHOOL, used_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=now)
         code = LinkCode.objects.create(
@@ -62,6 +63,16 @@ def link_code_issue(*, student: Student, issued_by: User) -> tuple[LinkCode, str
             code_hash=_hash_link_code(raw),
             issued_by=issued_by,
             expires_at=now + settings.LINK_CODE_TTL,
+        )
+        # The code itself is shown once to the issuer and never stored, here or anywhere.
+        audit_record(
+            action="link_code.issue",
+            object_type="guardians.link_code",
+            object_id=code.pk,
+            school_id=student.school_id,
+            after={"student_id": student.pk, "kind": code.kind, "expires_at": code.expires_at},
+            details={"revoked_earlier_codes": revoked},
+            actor=issued_by,
         )
     return code, raw
 
@@ -132,7 +143,7 @@ def guardian_link_revoke(*, link: GuardianLink, revoked_by: User) -> GuardianLin
     guardian (or whoever holds their code) could redeem one and be linked again."""
     now = clock.now()
     with transaction.atomic():
-        GuardianLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_by=revoked_by)
+        ended = GuardianLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=now, revoked_by=revoked_by)
         LinkCode.objects.filter(
             student_id=link.student_id,
             kind=LinkCode.Kind.INVITE,
@@ -140,6 +151,17 @@ def guardian_link_revoke(*, link: GuardianLink, revoked_by: User) -> GuardianLin
             used_at__isnull=True,
             revoked_at__isnull=True,
         ).update(revoked_at=now)
+        if ended:  # a guardian dropping their own link is not a staff action: audit_record skips it
+            audit_record(
+                action="guardian_link.revoke",
+                object_type="guardians.guardian_link",
+                object_id=link.pk,
+                school_id=link.student.school_id,
+                before={"revoked_at": None},
+                after={"revoked_at": now, "revoked_by_user_id": revoked_by.pk},
+                details={"guardian_id": link.guardian_id, "student_id": link.student_id},
+                actor=revoked_by,
+            )
     link.refresh_from_db()
     return link
 

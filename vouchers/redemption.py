@@ -14,6 +14,7 @@ from datetime import date
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from audit.services import audit_record
 from guardians import clock
 from guardians.errors import DomainError
 from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
@@ -310,4 +311,14 @@ def redemption_void(*, terminal: Terminal, redemption_id: int) -> Redemption:
         redemption.voided_by = terminal
         redemption.void_transaction = reversal
         redemption.save(update_fields=["voided_at", "voided_by", "void_transaction"])
+        audit_record(
+            action="voucher_redemption.void",
+            object_type="vouchers.redemption",
+            object_id=redemption.pk,
+            program_id=redemption.program_id,
+            before={"voided_at": None},
+            after={"voided_at": redemption.voided_at},
+            details={"amount": redemption.amount, "void_transaction_id": reversal.pk, "voucher_ids": sorted(vouchers)},
+            terminal=terminal,
+        )
     return redemption

@@ -9,6 +9,7 @@ from datetime import date
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from audit.services import audit_record, changed_fields, snapshot
 from guardians import clock
 from guardians.errors import DomainError
 from guardians.models import ProgramAdministrator, School, Student, User
@@ -226,6 +227,7 @@ def provider_approve(
     working-with-children check. Approving an approved one updates its evidence."""
     with transaction.atomic(durable=True):
         approval = _locked_approval(approval)
+        before = snapshot(approval, APPROVAL_AUDITED_FIELDS)
         if approval.status not in (ApprovalStatus.PENDING, ApprovalStatus.APPROVED):
             raise ApprovalStateInvalid(f"A {approval.status} approval cannot be approved; reinstate a suspended one.")
         program = approval.program
@@ -254,7 +256,25 @@ def provider_approve(
                 merchant=approval.merchant,
                 defaults={"stripe_account_id": stripe_account_id, "updated_by": decided_by, "updated_at": clock.now()},
             )
+        _audit_approval(approval, "provider.approve", before, decided_by, payout_destination_changed=bool(stripe_account_id))
     return approval
+
+
+APPROVAL_AUDITED_FIELDS = ("status", "categories", "abn", "insurance_expires_on", "wwcc_expires_on", "expires_on", "reason")
+
+
+def _audit_approval(approval: ProviderApproval, action: str, before: dict, decided_by: User, **details) -> None:
+    before, after = changed_fields(before, snapshot(approval, APPROVAL_AUDITED_FIELDS))
+    audit_record(
+        action=action,
+        object_type="vouchers.provider_approval",
+        object_id=approval.pk,
+        program_id=approval.program_id,
+        before=before,
+        after=after,
+        details={"merchant_id": approval.merchant_id, **details},
+        actor=decided_by,
+    )
 
 
 # Which decision moves an approval from which statuses to which.
@@ -274,11 +294,13 @@ def provider_decide(*, approval: ProviderApproval, decided_by: User, decision: s
             return approval
         if approval.status not in allowed_from:
             raise ApprovalStateInvalid(f"A {approval.status} approval cannot be {decision}ed.")
+        before = snapshot(approval, APPROVAL_AUDITED_FIELDS)
         approval.status = target
         approval.decided_by = decided_by
         approval.decided_at = clock.now()
         approval.reason = reason if target != ApprovalStatus.APPROVED else ""
         approval.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        _audit_approval(approval, f"provider.{decision}", before, decided_by)
     return approval
 
 
@@ -298,11 +320,21 @@ def voucher_end(*, voucher: Voucher, ended_by: User, action: str, reason: str) -
             raise VoucherStateInvalid(f"A {voucher.state} voucher cannot be {target}.")
         if target == VoucherState.CANCELLED and voucher.redemption_lines.filter(redemption__voided_at__isnull=True).exists():
             raise VoucherStateInvalid("A voucher that has been used cannot be cancelled; revoke it instead.")
+        state_before = voucher.state
         voucher.state = target
         voucher.ended_at = clock.now()
         voucher.ended_by = ended_by
         voucher.end_reason = reason[:200]
         voucher.save(update_fields=["state", "ended_at", "ended_by", "end_reason"])
+        audit_record(
+            action=f"voucher.{action}",
+            object_type="vouchers.voucher",
+            object_id=voucher.pk,
+            program_id=voucher.program_id,
+            before={"state": state_before},
+            after={"state": voucher.state, "end_reason": voucher.end_reason},
+            actor=ended_by,
+        )
         notify(
             users=[voucher.holder],
             kind=f"voucher_{target}",

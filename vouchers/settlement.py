@@ -19,6 +19,7 @@ import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from audit.services import audit_record
 from guardians import clock
 from vouchers import numbers, payouts, webhook_events
 from vouchers.models import Redemption, Settlement
@@ -64,8 +65,10 @@ def settlement_window(*, now: datetime, include_today: bool = False) -> tuple[da
     return today - timedelta(days=1), midnight
 
 
-def settle_all(*, include_today: bool = False) -> list[Settlement]:
-    """Settle every merchant with something to settle, then pay every settlement not yet paid."""
+def settle_all(*, include_today: bool = False, started_by: str = "schedule") -> list[Settlement]:
+    """Settle every merchant with something to settle, then pay every settlement not yet paid.
+
+    `started_by` says in the audit log who set the run going (the schedule, or an operator's command)."""
     business_date, cutoff = settlement_window(now=clock.now(), include_today=include_today)
     merchant_ids = set(
         Redemption.objects.filter(settlement__isnull=True, created_at__lt=cutoff).values_list("merchant_id", flat=True)
@@ -76,7 +79,7 @@ def settle_all(*, include_today: bool = False) -> list[Settlement]:
     )
     created = []
     for merchant in Merchant.objects.filter(pk__in=merchant_ids).order_by("pk"):
-        settlement = settle_merchant(merchant=merchant, business_date=business_date, cutoff=cutoff)
+        settlement = settle_merchant(merchant=merchant, business_date=business_date, cutoff=cutoff, started_by=started_by)
         if settlement is not None:
             created.append(settlement)
     for settlement_id in Settlement.objects.filter(status=Settlement.Status.PENDING_PAYOUT).values_list("pk", flat=True):
@@ -84,7 +87,9 @@ def settle_all(*, include_today: bool = False) -> list[Settlement]:
     return created
 
 
-def settle_merchant(*, merchant: Merchant, business_date: date, cutoff: datetime) -> Settlement | None:
+def settle_merchant(
+    *, merchant: Merchant, business_date: date, cutoff: datetime, started_by: str = "schedule"
+) -> Settlement | None:
     """Create (and book) the merchant's settlement for `business_date`, or None if there is
     nothing to pay, no payout destination, or it already exists."""
     destination = payouts.destination_for(merchant)
@@ -144,6 +149,19 @@ def settle_merchant(*, merchant: Merchant, business_date: date, cutoff: datetime
             Redemption.objects.filter(pk__in=[r.pk for r in clawed_back]).update(void_settlement=settlement)
             settlement.statement_csv = statement_csv(settlement, redeemed, clawed_back)
             settlement.save(update_fields=["statement_csv"])
+            audit_record(
+                action="voucher_settlement.create",
+                object_type="vouchers.settlement",
+                object_id=settlement.pk,
+                after={"status": settlement.status, "amount": amount, "business_date": business_date},
+                details={
+                    "merchant_id": merchant.pk,
+                    "transaction_id": posted.pk,
+                    "redemption_ids": [r.pk for r in redeemed],
+                    "clawed_back_redemption_ids": [r.pk for r in clawed_back],
+                    "started_by": started_by,
+                },
+            )
             return settlement
     except IntegrityError:  # a concurrent run made it first
         return None

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
+from audit.actors import platform_actor
+from audit.services import audit_record
 from guardians import clock
 from wallet import card_acceptance
 from wallet.models import Account, CardAcceptance, Entry, LedgerTransaction, Merchant, ReconciliationIssue, Terminal
@@ -109,6 +112,20 @@ class ReconciliationIssueAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Mark selected issues resolved")
     def mark_resolved(self, request, queryset):
-        # The one write allowed here: finance closing an issue after correcting the ledger.
-        resolved = queryset.filter(resolved_at__isnull=True).update(resolved_at=clock.now())
+        # The one write allowed here: finance closing an issue after correcting the ledger. An admin
+        # action writes no LogEntry, so it records itself in the audit log.
+        now = clock.now()
+        with transaction.atomic():
+            open_issues = ReconciliationIssue.objects.filter(pk__in=queryset.values("pk"), resolved_at__isnull=True)
+            issue_ids = list(open_issues.select_for_update().order_by("pk").values_list("pk", flat=True))
+            resolved = ReconciliationIssue.objects.filter(pk__in=issue_ids).update(resolved_at=now)
+            for issue_id in issue_ids:
+                audit_record(
+                    action="reconciliation_issue.resolve",
+                    object_type="wallet.reconciliation_issue",
+                    object_id=issue_id,
+                    before={"resolved_at": None},
+                    after={"resolved_at": now},
+                    actor=platform_actor(request.user),
+                )
         self.message_user(request, f"{resolved} issue(s) marked resolved.")

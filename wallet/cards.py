@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
+from audit.services import audit_record
 from guardians import clock, school_time
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
@@ -100,6 +101,15 @@ def card_issue(*, student: Student, identifier: str, issued_by: User | None) -> 
             )
             if previous is not None:
                 StudentCard.objects.filter(pk=previous.pk).update(replaced_by=card)
+            audit_record(
+                action="card.issue",
+                object_type="wallet.student_card",
+                object_id=card.pk,
+                school_id=student.school_id,
+                after={"student_id": student.pk, "status": card.status, "identifier_last4": card.identifier_last4},
+                details={"replaced_card_id": previous.pk if previous else None},
+                actor=issued_by,
+            )
             return card
     except IntegrityError:
         raise CardIdentifierTaken() from None
@@ -385,9 +395,21 @@ def _card_charge_refund_locked(*, terminal: Terminal, charge: CardCharge, amount
             legs=[ledger.Leg(payable.pk, -refund_amount), ledger.Leg(card_account.pk, refund_amount)],
             memo=f"Refund of charge {charge.pk}",
         )
+        refunded_before = charge.refunded_amount
         CardCharge.objects.filter(pk=charge.pk).update(refunded_amount=F("refunded_amount") + refund_amount)
         charge.refresh_from_db(fields=["refunded_amount"])
-        return CardChargeRefund.objects.create(charge=charge, terminal=terminal, amount=refund_amount, transaction=posted)
+        refund = CardChargeRefund.objects.create(charge=charge, terminal=terminal, amount=refund_amount, transaction=posted)
+        audit_record(
+            action="card.charge_refund",
+            object_type="wallet.card_charge",
+            object_id=charge.pk,
+            school_id=charge.student.school_id,
+            before={"refunded_amount": refunded_before},
+            after={"refunded_amount": charge.refunded_amount},
+            details={"amount": refund_amount, "refund_id": refund.pk, "refund_transaction_id": posted.pk},
+            terminal=terminal,
+        )
+        return refund
 
 
 # --- Helpers ----------------------------------------------------------------

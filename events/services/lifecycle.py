@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from audit.services import audit_record, changed_fields, snapshot
 from events import notices
 from events.consent_forms import form_content_hash, form_content_normalise
 from events.errors import CapacityBelowTaken, EventInvalid, EventStateInvalid, SignupDeadlinePassed
@@ -80,7 +81,25 @@ def event_create(*, staff: StaffMember, form: dict, **fields) -> Event:
         event.save()
         event.consent_form = _form_version_add(event, form, staff.user)
         event.save(update_fields=["consent_form"])
+        _audit(event, "event.create", staff, after=snapshot(event, AUDITED_FIELDS))
     return event
+
+
+# What the audit log shows of an event; a new consent form shows as a new `consent_form_id`.
+AUDITED_FIELDS = (*EDITABLE_FIELDS, "status", "consent_form_id", "cancel_reason")
+
+
+def _audit(event: Event, action: str, staff: StaffMember, *, before=None, after=None, **details) -> None:
+    audit_record(
+        action=action,
+        object_type="events.event",
+        object_id=event.pk,
+        school_id=event.school_id,
+        before=before,
+        after=after,
+        details=details,
+        actor=staff.user,
+    )
 
 
 def event_update(*, event_id: int, staff: StaffMember, form: dict | None = None, **fields) -> Event:
@@ -97,6 +116,7 @@ def event_update(*, event_id: int, staff: StaffMember, form: dict | None = None,
         event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id, school=staff.school)
         if event.status == EventStatus.CANCELLED:
             raise EventStateInvalid("A cancelled event cannot be changed.")
+        before = snapshot(event, AUDITED_FIELDS)
         for name, value in _place_in_school_zone(fields, event.school).items():
             setattr(event, name, value)
         _check_fields(event)
@@ -111,6 +131,8 @@ def event_update(*, event_id: int, staff: StaffMember, form: dict | None = None,
         event.save()
         if event.status == EventStatus.PUBLISHED:
             offer_places_locked(event, now=now)
+        before, after = changed_fields(before, snapshot(event, AUDITED_FIELDS))
+        _audit(event, "event.update", staff, before=before, after=after)
     return event
 
 
@@ -130,6 +152,7 @@ def event_publish(*, event_id: int, staff: StaffMember) -> tuple[Event, int]:
         event.published_at = event.updated_at = now
         event.save(update_fields=["status", "published_at", "updated_at"])
         notified = notices.event_published(event, Student.objects.filter(eligible_students_q(event)))
+        _audit(event, "event.publish", staff, before={"status": EventStatus.DRAFT}, after={"status": event.status}, notified=notified)
     return event, notified
 
 
@@ -146,12 +169,22 @@ def event_cancel(*, event_id: int, staff: StaffMember, reason: str = "") -> Even
         if event.status == EventStatus.CANCELLED:
             return event
         was_published = event.status == EventStatus.PUBLISHED
+        status_before = event.status
         event.status = EventStatus.CANCELLED
         event.cancelled_at = event.updated_at = now
         event.cancelled_by = staff.user
         event.cancel_reason = reason[:300]
         event.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
-        Signup.objects.filter(event=event, status__in=LIVE).update(status=SignupStatus.CANCELLED, status_changed_at=now, ended_at=now)
+        ended = Signup.objects.filter(event=event, status__in=LIVE).update(status=SignupStatus.CANCELLED, status_changed_at=now, ended_at=now)
+        # The refunds follow in a task (system actor, ledger references per sign-up); this row is the staff decision.
+        _audit(
+            event,
+            "event.cancel",
+            staff,
+            before={"status": status_before},
+            after={"status": event.status, "cancel_reason": event.cancel_reason},
+            signups_cancelled=ended,
+        )
         if was_published:
             event_pk = event.pk
             transaction.on_commit(lambda: settle_cancelled_event.delay(event_pk))

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
+from audit.services import audit_record, changed_fields, snapshot
 from guardians import clock
 from guardians.models import School, User
 from guardians.models_webhooks import WebhookEvent, WebhookSubscription
@@ -39,7 +40,7 @@ def webhook_subscription_create(
         # A guard against runaway scripts, not a quota: two concurrent creates may both pass it.
         if tenant.count() >= settings.WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT:
             raise WebhookSubscriptionLimit(maximum=settings.WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT)
-        return WebhookSubscription.objects.create(
+        subscription = WebhookSubscription.objects.create(
             school=school,
             program_id=program_id,
             url=url,
@@ -48,6 +49,25 @@ def webhook_subscription_create(
             secret=signing.secret_generate(),
             created_by=created_by,
         )
+        _audit(subscription, "webhook_subscription.create", after=snapshot(subscription, AUDITED_FIELDS), actor=created_by)
+    return subscription
+
+
+# What the audit log shows of a subscription (`secret` only ever as redacted: that it changed).
+AUDITED_FIELDS = ("url", "description", "event_types", "is_active", "disabled_reason", "secret")
+
+
+def _audit(subscription: WebhookSubscription, action: str, *, before=None, after=None, actor=None) -> None:
+    audit_record(
+        action=action,
+        object_type="webhooks.subscription",
+        object_id=subscription.pk,
+        school_id=subscription.school_id,
+        program_id=subscription.program_id,
+        before=before,
+        after=after,
+        actor=actor,
+    )
 
 
 def webhook_subscription_update(*, subscription: WebhookSubscription, **changes) -> WebhookSubscription:
@@ -60,6 +80,7 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **changes)
         url_check(changes["url"])
     with transaction.atomic():
         subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+        before = snapshot(subscription, AUDITED_FIELDS)
         enabling = changes.get("is_active") is True and not subscription.is_active
         disabling = changes.get("is_active") is False and subscription.is_active
         for name, value in changes.items():
@@ -72,12 +93,16 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **changes)
             deliveries_cancel(subscription_id=subscription.pk, error="subscription_disabled")
         subscription.updated_at = now
         subscription.save()
+        before, after = changed_fields(before, snapshot(subscription, AUDITED_FIELDS))
+        _audit(subscription, "webhook_subscription.update", before=before, after=after)
     return subscription
 
 
 def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Deleting drops its delivery log with it; disable instead to keep the log."""
-    subscription.delete()
+    with transaction.atomic():
+        _audit(subscription, "webhook_subscription.delete", before=snapshot(subscription, AUDITED_FIELDS))
+        subscription.delete()
 
 
 def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription, grace_hours: int | None = None) -> WebhookSubscription:
@@ -95,6 +120,12 @@ def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription, gra
         subscription.secret = signing.secret_generate()
         subscription.updated_at = now
         subscription.save(update_fields=["previous_secret", "previous_secret_expires_at", "secret", "updated_at"])
+        _audit(
+            subscription,
+            "webhook_subscription.rotate_secret",
+            before={"secret": subscription.previous_secret or "retired"},
+            after={"secret": subscription.secret, "old_one_signs_until": subscription.previous_secret_expires_at},
+        )
     return subscription
 
 

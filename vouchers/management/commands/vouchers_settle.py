@@ -1,5 +1,7 @@
 """Run voucher settlement now: what the daily Celery job does, for operators and the demo."""
 
+import getpass
+
 from django.core.management.base import BaseCommand
 
 from vouchers.models import Settlement
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, include_today=False, **options):
-        created = settle_all(include_today=include_today)
+        created = settle_all(include_today=include_today, started_by=f"command:{_operator()}")
         for settlement in Settlement.objects.filter(pk__in=[s.pk for s in created]).select_related("merchant"):
             self.stdout.write(
                 f"{settlement.merchant.name}: ${format_dollars(settlement.amount)} for {settlement.business_date} "
@@ -26,3 +28,11 @@ class Command(BaseCommand):
             )
         if not created:
             self.stdout.write("Nothing to settle.")
+
+
+def _operator() -> str:
+    """The operating-system account that ran the command: the audit log's best word for who."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
