@@ -1,4 +1,4 @@
-"""`demo_seed` (run by `make run`) can run again without duplicating anything."""
+"""`demo_seed` (run by `make run`) can run again without duplicating anything, and leaves a ledger that reconciles."""
 
 import pytest
 from django.apps import apps
@@ -6,6 +6,9 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from config.management.commands.demo_seed import DEMO_PASSWORD, DEMO_TERMINAL_KEY
+from wallet.demo import opening_balances
+from wallet.models import ReconciliationIssue
+from wallet.reconciliation import reconciliation_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite_lane]
 
@@ -59,3 +62,15 @@ def test_a_demo_guardian_signs_in_and_sees_their_children():
     students = client.get("/api/v1/students").json()["results"]
 
     assert sorted(student["first_name"] for student in students) == ["Leo", "Mia"]
+
+
+def test_a_freshly_seeded_ledger_reconciles_cleanly():
+    seed()
+
+    summary = reconciliation_run()
+
+    assert (summary.ok, summary.issues_found, summary.new_issues) == (True, 0, 0)
+    assert summary.checked_transactions > 0
+    assert not ReconciliationIssue.objects.exists()
+    # 3 wallets of $50 and 5 cards of $20 came in as opening equity, not out of processor clearing.
+    assert opening_balances().balance == -(3 * 5000 + 5 * 2000)

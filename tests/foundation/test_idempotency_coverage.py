@@ -24,7 +24,13 @@ from guardians.models_webhooks import WebhookDelivery, WebhookSubscription
 from guardians.webhooks.subscriptions import webhook_subscription_create
 from tests.canteen.conftest import MONDAY_MORNING, make_canteen
 from tests.events.conftest import FORM, event_fields, make_event
-from tests.factories import GuardianLinkFactory, ProgramAdministratorFactory, SchoolFactory, StaffFactory, StudentFactory
+from tests.factories import (
+    GuardianLinkFactory,
+    ProgramAdministratorFactory,
+    SchoolFactory,
+    StaffFactory,
+    StudentFactory,
+)
 from tests.vouchers.factories import make_program
 from vouchers.models import Attestation, BulkIssueJob, Program
 from wallet.models import LedgerTransaction, StudentCard
