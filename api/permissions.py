@@ -62,6 +62,15 @@ class IsPerson(BasePermission):
         return _is_person(request)
 
 
+class IsPlatformStaff(BasePermission):
+    """The platform operator's own people (Django's `is_staff`): platform finance, support."""
+
+    message = "Only platform staff can do this."
+
+    def has_permission(self, request, view):
+        return _is_person(request) and request.user.is_staff
+
+
 class IsTerminal(BasePermission):
     message = "Only a merchant terminal can do this."
 

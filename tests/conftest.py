@@ -4,11 +4,16 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from api.auth import tokens_for_new_session
 from tests.factories import TEST_PASSWORD  # noqa: F401 - re-exported for tests
 from wallet.terminal_keys import terminal_create
+
+# HYPOTHESIS_PROFILE=fuzz runs the state machines (tests/state_machines.py) far longer than `make test` does.
+hypothesis_settings.register_profile("fuzz", max_examples=1_000, stateful_step_count=60)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,20 +2,29 @@
 
 from guardians.models import Guardian, Student
 from wallet import accounts, cards, ledger
-from wallet.models import SpendingControls, StudentCard
+from wallet.models import AccountKind, SpendingControls, StudentCard
 
 # Demo card numbers, printed by demo_seed so a newcomer can charge them from the terminal.
 DEMO_CARDS = {"HPS-0001": "TBX-CARD-0001", "HPS-0002": "TBX-CARD-0002", "HPS-0003": "TBX-CARD-0003", "BPS-0001": "TBX-CARD-0004", "BPS-0002": "TBX-CARD-0005"}
 
 
+def opening_balances():
+    """Where the demo's starting money comes from: equity brought in, not card payments.
+
+    Booking it out of processor clearing would claim the processor owes us money no top-up
+    was ever charged for, and reconciliation rightly reports that as a processor mismatch.
+    """
+    return accounts.system_account(code="demo_opening_balances", kind=AccountKind.OPENING_BALANCE, name="Demo opening balances")
+
+
 def seed() -> None:
-    clearing = accounts.processor_clearing()
+    source = opening_balances()
     for guardian in Guardian.objects.select_related("user"):
         wallet = accounts.guardian_wallet(guardian)
         ledger.transfer(
-            kind="demo_topup",
+            kind="demo_opening_balance",
             reference=f"demo:wallet:{guardian.user.email}",
-            legs=[ledger.Leg(clearing.pk, -5000), ledger.Leg(wallet.pk, 5000)],
+            legs=[ledger.Leg(source.pk, -5000), ledger.Leg(wallet.pk, 5000)],
             actor="system:demo",
             memo="Demo opening balance",
         )
@@ -27,7 +36,7 @@ def seed() -> None:
         ledger.transfer(
             kind="demo_card_fund",
             reference=f"demo:card:{student.student_number}",
-            legs=[ledger.Leg(clearing.pk, -2000), ledger.Leg(card_account.pk, 2000)],
+            legs=[ledger.Leg(source.pk, -2000), ledger.Leg(card_account.pk, 2000)],
             actor="system:demo",
             memo="Demo card balance",
         )

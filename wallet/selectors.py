@@ -291,6 +291,20 @@ def card_summary(student: Student) -> CardSummary:
 # --- Reconciliation ---------------------------------------------------------
 
 
+def reconciliation_issues_visible_to(user: User, *, state: str | None = None) -> QuerySet[ReconciliationIssue]:
+    """Platform staff (platform finance) see every issue. A school's finance or admin staff see only
+    the issues of accounts that belong to their school: its students' cards and its merchants'
+    payables. Processor clearing, fees, guardians' wallets (which span schools), programs' funding
+    and unbalanced transactions are the platform's, and so is whatever cannot be placed in one school."""
+    issues = reconciliation_issues(state=state)
+    if user.is_staff:
+        return issues
+    staff = staff_for_user(user)
+    if staff is None or not staff.has_role(StaffRole.FINANCE, StaffRole.ADMIN):
+        return issues.none()
+    return issues.filter(Q(account__student__school_id=staff.school_id) | Q(account__merchant__school_id=staff.school_id))
+
+
 def reconciliation_issues(*, state: str | None = None) -> QuerySet[ReconciliationIssue]:
     """Issues newest first; `state` is `open`, `resolved` or None for both."""
     issues = ReconciliationIssue.objects.select_related("account").order_by("-id")

@@ -8,8 +8,9 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.idempotency import idempotent
 from api.permissions import IsGuardian, StaffWithRole
-from api.schema import problems
+from api.schema import IDEMPOTENCY_HEADER_OPTIONAL, IDEMPOTENCY_PROBLEMS, problems
 from api.serializers.canteen import (
     CanteenSettingsInput,
     CanteenSettingsOutput,
@@ -83,13 +84,15 @@ class MenuItemListView(GenericAPIView):
         tags=[TAG],
         summary="Add a menu item",
         description="Canteen staff and admins. Allergens use the FSANZ list; weekdays and year levels empty mean all.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=MenuItemInput,
-        responses={201: MenuItemOutput, **problems(400, 403)},
+        responses={201: MenuItemOutput, **problems(400, 403, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Chicken wrap", value={k: v for k, v in MENU_ITEM_EXAMPLE.items() if k != "id"}, request_only=True),
             OpenApiExample("Created", value=MENU_ITEM_EXAMPLE, response_only=True),
         ],
     )
+    @idempotent(required=False)
     def post(self, request):
         data = MenuItemInput(data=request.data)
         data.is_valid(raise_exception=True)

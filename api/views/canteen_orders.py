@@ -12,7 +12,13 @@ from rest_framework.views import APIView
 
 from api.idempotency import idempotent, ledger_reference
 from api.permissions import IsGuardian, IsGuardianOrStaff, IsTerminal
-from api.schema import IDEMPOTENCY_HEADER_REQUIRED, IDEMPOTENCY_REQUIRED_PROBLEMS, problems
+from api.schema import (
+    IDEMPOTENCY_HEADER_OPTIONAL,
+    IDEMPOTENCY_HEADER_REQUIRED,
+    IDEMPOTENCY_PROBLEMS,
+    IDEMPOTENCY_REQUIRED_PROBLEMS,
+    problems,
+)
 from api.serializers.canteen import (
     CounterSaleInput,
     CounterSaleOutput,
@@ -178,10 +184,12 @@ class OrderCancelView(APIView):
         tags=[TAG],
         summary="Cancel an order before the cut-off",
         description="The held amount is released in full. After the cut-off only school staff can refund.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=None,
-        responses={200: OrderOutput, **problems(404, {403: ["permission_missing"], 409: ["order_state_invalid"], 422: ["ordering_closed"]})},
+        responses={200: OrderOutput, **problems(404, {403: ["permission_missing"], 409: ["order_state_invalid"], 422: ["ordering_closed"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[OpenApiExample("Cancelled", value={**ORDER_EXAMPLE, "status": "cancelled", "payment_state": "released"}, response_only=True)],
     )
+    @idempotent(required=False)
     def post(self, request, order_id: int):
         order = _visible_order(request, order_id)
         link = guardian_link(request, order.student_id)

@@ -10,7 +10,13 @@ from rest_framework.views import APIView
 
 from api.idempotency import idempotent, ledger_reference
 from api.permissions import IsGuardian, IsTerminal, StaffWithRole
-from api.schema import IDEMPOTENCY_HEADER_REQUIRED, IDEMPOTENCY_REQUIRED_PROBLEMS, problems
+from api.schema import (
+    IDEMPOTENCY_HEADER_OPTIONAL,
+    IDEMPOTENCY_HEADER_REQUIRED,
+    IDEMPOTENCY_PROBLEMS,
+    IDEMPOTENCY_REQUIRED_PROBLEMS,
+    problems,
+)
 from api.serializers.cards import (
     CardChargeInput,
     CardChargeOutput,
@@ -200,13 +206,15 @@ class CardIssueView(APIView):
         summary="Issue or replace a student's card",
         description="School staff (admin or canteen) register the card a student will carry. A previous live card "
         "is marked replaced; the balance belongs to the student and carries over.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=CardIssueInput,
-        responses={201: CardOutput, **problems(400, 403, 404, {409: ["card_identifier_taken"]})},
+        responses={201: CardOutput, **problems(400, 403, 404, {409: ["card_identifier_taken"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Issue", value={"identifier": "04A1B2C3D4E5F6"}, request_only=True),
             OpenApiExample("Card", value={**CARD_EXAMPLE, "status": "active"}, response_only=True),
         ],
     )
+    @idempotent(required=False)
     def post(self, request, student_id: int):
         data = CardIssueInput(data=request.data)
         data.is_valid(raise_exception=True)

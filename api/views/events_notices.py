@@ -9,9 +9,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.idempotency import idempotent
 from api.pagination import CursorPage
 from api.permissions import IsGuardian, IsGuardianOrStaff, IsPerson, IsSchoolStaff, StaffWithRole
-from api.schema import problems
+from api.schema import IDEMPOTENCY_HEADER_OPTIONAL, IDEMPOTENCY_PROBLEMS, problems
 from api.serializers.events import (
     AbsenceOutput,
     AbsenceQueryInput,
@@ -192,13 +193,15 @@ class AnnouncementView(GenericAPIView):
         summary="Post an announcement",
         description="To the whole school, a year level, a class, or an event's families (places and waitlist). "
         "Each guardian gets it in the app, and by email unless they turned announcement emails off.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=AnnouncementInput,
-        responses={201: AnnouncementOutput, **problems(400, 403, {422: ["audience_invalid"]})},
+        responses={201: AnnouncementOutput, **problems(400, 403, {422: ["audience_invalid"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Year 4", value={"audience": "year_level", "year_level": 4, "title": ANNOUNCEMENT_EXAMPLE["title"], "body": ANNOUNCEMENT_EXAMPLE["body"]}, request_only=True),
             OpenApiExample("Posted", value=ANNOUNCEMENT_EXAMPLE, response_only=True),
         ],
     )
+    @idempotent(required=False)
     def post(self, request):
         data = AnnouncementInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -223,13 +226,15 @@ class AbsenceReportView(APIView):
         description="Any guardian linked to the child. Days are the school's calendar days, up to 30 days back "
         "and a year ahead, at most 62 days in one note. An absence reported before the canteen cut-off cancels "
         "that day's canteen order.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=AbsenceReportInput,
-        responses={201: AbsenceOutput, **problems(400, 404, {422: ["absence_dates_invalid"]})},
+        responses={201: AbsenceOutput, **problems(400, 404, {422: ["absence_dates_invalid"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Sick", value={"first_day": "2026-12-01", "last_day": "2026-12-02", "reason": "illness", "details": "Gastro; back Thursday."}, request_only=True),
             OpenApiExample("Reported", value=ABSENCE_EXAMPLE, response_only=True),
         ],
     )
+    @idempotent(required=False)
     def post(self, request, student_id: int):
         data = AbsenceReportInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -159,13 +159,15 @@ class SignupDeclineView(APIView):
         tags=[TAG_SIGNUPS],
         summary="Say a child is not going",
         description="Records the answer so the school stops reminding you. You can still sign up later, before the deadline.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=SignupDeclineInput,
-        responses={201: SignupOutput, **problems(400, 404, {403: ["permission_missing"], 404: ["event_not_found"], 409: ["event_not_open", "already_signed_up"], 422: ["student_not_eligible"]})},
+        responses={201: SignupOutput, **problems(400, 404, {403: ["permission_missing"], 404: ["event_not_found"], 409: ["event_not_open", "already_signed_up"], 422: ["student_not_eligible"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Decline", value={"student_id": 7}, request_only=True),
             OpenApiExample("Declined", value={**SIGNUP_EXAMPLE, "status": "declined", "payment_due_at": None, "amount_due": 0, "consent_id": None}, response_only=True),
         ],
     )
+    @idempotent(required=False)
     def post(self, request, event_id: int):
         data = SignupDeclineInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -11,7 +11,13 @@ from rest_framework.views import APIView
 from api.idempotency import idempotent
 from api.pagination import CursorPage
 from api.permissions import IsGuardianOrStaff, StaffWithRole
-from api.schema import IDEMPOTENCY_HEADER_REQUIRED, IDEMPOTENCY_REQUIRED_PROBLEMS, problems
+from api.schema import (
+    IDEMPOTENCY_HEADER_OPTIONAL,
+    IDEMPOTENCY_HEADER_REQUIRED,
+    IDEMPOTENCY_PROBLEMS,
+    IDEMPOTENCY_REQUIRED_PROBLEMS,
+    problems,
+)
 from api.serializers.events import (
     AttendanceInput,
     AttendanceOutput,
@@ -69,13 +75,15 @@ class EventListCreateView(GenericAPIView):
         description="Admin and teacher staff create a draft at their school, with its consent form and typed "
         "questions (`text`, `yes_no`, `choice`, `medical`). The form's first version is named by the SHA-256 of "
         "its content. Nothing is sent until the event is published.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=EventCreateInput,
-        responses={201: EventOutput, **problems(400, 403, {422: EVENT_INVALID_CODES})},
+        responses={201: EventOutput, **problems(400, 403, {422: EVENT_INVALID_CODES}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Museum excursion", value=EVENT_INPUT_EXAMPLE, request_only=True),
             OpenApiExample("Draft", value={**EVENT_EXAMPLE, "status": "draft", "published_at": None, "children": []}, response_only=True),
         ],
     )
+    @idempotent(required=False)
     def post(self, request):
         data = EventCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -183,10 +191,12 @@ class EventRemindView(APIView):
         description="Guardians (with consent permission) of eligible children who have neither signed nor declined, "
         "and whoever holds an unpaid place. At most once a school day per guardian, however often it is pressed; "
         "an automatic reminder also goes out `reminder_hours_before_deadline` before the deadline.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=None,
-        responses={200: EventReminderOutput, **problems(403, 404, {409: ["event_not_open"]})},
+        responses={200: EventReminderOutput, **problems(403, 404, {409: ["event_not_open"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[OpenApiExample("Reminded", value={"guardians_reminded": 12}, response_only=True)],
     )
+    @idempotent(required=False)
     def post(self, request, event_id: int):
         event = staff_event(request, event_id)
         return Response(EventReminderOutput({"guardians_reminded": services.event_remind(event=event, automatic=False)}).data)

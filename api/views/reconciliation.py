@@ -1,4 +1,7 @@
-"""Reconciliation for finance staff: the issues the nightly run found, and a run on demand."""
+"""Reconciliation: the issues the nightly run found, and a run on demand.
+
+Platform issues belong to platform finance (platform staff); a school's finance and admin staff
+see their own school's issues only (wallet.selectors.reconciliation_issues_visible_to)."""
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.generics import GenericAPIView
@@ -7,7 +10,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from api.pagination import CursorPage
-from api.permissions import StaffWithRole
+from api.permissions import IsPlatformStaff, StaffWithRole
 from api.schema import problems
 from api.serializers.statements import ReconciliationIssueOutput, ReconciliationIssueQueryInput, ReconciliationRunOutput
 from guardians.models import StaffRole
@@ -39,7 +42,7 @@ class ReconciliationRunThrottle(UserRateThrottle):
 
 
 class ReconciliationIssueListView(GenericAPIView):
-    permission_classes = [FINANCE]
+    permission_classes = [FINANCE | IsPlatformStaff]
     queryset = ReconciliationIssue.objects.none()  # for the schema generator; requests use the selector
     pagination_class = CursorPage
     filter_backends = []
@@ -50,7 +53,8 @@ class ReconciliationIssueListView(GenericAPIView):
         summary="Reconciliation issues",
         description="Mismatches found by reconciliation, newest first: unbalanced transactions, cached balances or "
         "holds that disagree with the entries, and processor clearing that disagrees with the top-ups. "
-        "Finance or admin staff only.",
+        "Platform staff see every issue; a school's finance or admin staff see only the issues of their school's "
+        "accounts (its students' cards and its merchants), never the platform's or another school's.",
         parameters=[ReconciliationIssueQueryInput],
         responses={200: ReconciliationIssueOutput(many=True), **problems(400, 403)},
         examples=[OpenApiExample("A balance mismatch", value=ISSUE_EXAMPLE, response_only=True)],
@@ -58,12 +62,13 @@ class ReconciliationIssueListView(GenericAPIView):
     def get(self, request):
         query = ReconciliationIssueQueryInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        page = self.paginate_queryset(selectors.reconciliation_issues(state=query.validated_data.get("state")))
+        page = self.paginate_queryset(selectors.reconciliation_issues_visible_to(request.user, state=query.validated_data.get("state")))
         return self.get_paginated_response(ReconciliationIssueOutput(page, many=True).data)
 
 
 class ReconciliationRunView(APIView):
-    permission_classes = [FINANCE]
+    # A run scans and reports on the whole platform's ledger, so it is platform finance's to start.
+    permission_classes = [IsPlatformStaff]
     throttle_classes = [ReconciliationRunThrottle]
 
     @extend_schema(
@@ -71,7 +76,8 @@ class ReconciliationRunView(APIView):
         tags=[TAG_RECONCILIATION],
         summary="Run reconciliation now",
         description="Runs every check at once (the nightly job runs the same) and records new issues; an issue "
-        "still open from an earlier run is not recorded twice. Finance or admin staff only; a few runs an hour.",
+        "still open from an earlier run is not recorded twice. Platform staff only (the counts cover every school); "
+        "a few runs an hour.",
         request=None,
         responses={200: ReconciliationRunOutput, **problems(403, 429)},
         examples=[

@@ -125,16 +125,18 @@ class VoucherProgramListView(APIView):
         description="Program administrators only; the creator administers it. Without `issue_windows`, the "
         "program issues `vouchers_per_period` vouchers per calendar year. A funding account is opened in the "
         "ledger: redemptions move money from it to merchants.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=VoucherProgramCreateInput,
         responses={
             201: VoucherProgramOutput,
-            **problems(400, 403, {422: ["category_not_offered", "expiry_rule_incomplete", "program_code_taken"]}),
+            **problems(400, 403, {422: ["category_not_offered", "expiry_rule_incomplete", "program_code_taken"]}, IDEMPOTENCY_PROBLEMS),
         },
         examples=[
             OpenApiExample("Two vouchers a year", value=PROGRAM_CREATE_EXAMPLE, request_only=True),
             OpenApiExample("Program", value=PROGRAM_EXAMPLE, response_only=True),
         ],
     )
+    @idempotent(required=False)
     def post(self, request):
         data = VoucherProgramCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -329,8 +331,9 @@ class VoucherAttestationView(APIView):
         description="Record that you vouch for a fact about a child (`student_id`) or an adult or guardian "
         "(`user_id`): school enrolment (for a child not on a participating school's roll), residency, or the "
         "family's means test (e.g. Family Tax Benefit). Who attested and when is kept with it.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=VoucherAttestationInput,
-        responses={201: VoucherAttestationOutput, **problems(400, 403, 404, {422: ["attestation_dates_invalid"]})},
+        responses={201: VoucherAttestationOutput, **problems(400, 403, 404, {422: ["attestation_dates_invalid"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Means test", value={"kind": "means_test", "user_id": 12, "evidence": "FTB A, Services Australia letter 2026-02-03", "valid_until": "2026-12-31"}, request_only=True),
             OpenApiExample(
@@ -340,6 +343,7 @@ class VoucherAttestationView(APIView):
             ),
         ],
     )
+    @idempotent(required=False)
     def post(self, request):
         data = VoucherAttestationInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -362,8 +366,9 @@ class VoucherBulkIssueView(APIView):
         "fail are listed with their code; beneficiaries who already have them are skipped). Poll the job for "
         "progress. A child's voucher is held by `guardian_email`, or else by the first linked guardian with the "
         "money permission.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=VoucherBulkIssueInput,
-        responses={202: VoucherBulkIssueJobOutput, **problems(400, 403, 404, {422: ["bulk_csv_invalid"]})},
+        responses={202: VoucherBulkIssueJobOutput, **problems(400, 403, 404, {422: ["bulk_csv_invalid"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Children", value={"csv": "school_code,student_number\nharbourside,HPS-0001\nharbourside,HPS-0002\n"}, request_only=True),
             OpenApiExample(
@@ -374,6 +379,7 @@ class VoucherBulkIssueView(APIView):
             ),
         ],
     )
+    @idempotent(required=False)
     def post(self, request, program_id: int):
         program = administered_program(request, program_id)
         data = VoucherBulkIssueInput(data=request.data)

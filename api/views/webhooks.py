@@ -243,8 +243,9 @@ class WebhookSecretRotateView(APIView):
         "deliveries carry two signatures, one under each secret, so the receiver may switch whenever it likes "
         "within that time; 0 retires the old secret at once (after a leak). Rotating again during a grace period "
         "retires the oldest secret.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=WebhookSecretRotateInput,
-        responses={200: WebhookSubscriptionSecretOutput, **problems(400, 404)},
+        responses={200: WebhookSubscriptionSecretOutput, **problems(400, 404, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("A day of overlap", value={"grace_period_hours": 24}, request_only=True),
             OpenApiExample(
@@ -254,6 +255,7 @@ class WebhookSecretRotateView(APIView):
             ),
         ],
     )
+    @idempotent(required=False)
     def post(self, request, subscription_id: int):
         subscription = _subscription(request, subscription_id)
         data = WebhookSecretRotateInput(data=request.data)
@@ -295,8 +297,9 @@ class WebhookPingView(APIView):
         "The answer shows the delivery; its status says how your endpoint answered if the first attempt has already "
         "been made, and `webhook_delivery_list` shows it later. A paused or disabled subscription answers 409 "
         "`webhook_subscription_disabled`.",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=None,
-        responses={202: WebhookPingOutput, **problems(404, {409: ["webhook_subscription_disabled"]})},
+        responses={202: WebhookPingOutput, **problems(404, {409: ["webhook_subscription_disabled"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample(
                 "Ping sent",
@@ -322,6 +325,7 @@ class WebhookPingView(APIView):
             )
         ],
     )
+    @idempotent(required=False)
     def post(self, request, subscription_id: int):
         subscription = _subscription(request, subscription_id)
         event = subscriptions.webhook_subscription_ping(subscription=subscription)

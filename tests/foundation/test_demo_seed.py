@@ -1,4 +1,4 @@
-"""`demo_seed` (run by `make run`) can run again without duplicating anything."""
+"""`demo_seed` (run by `make run`) can run again without duplicating anything, and leaves a ledger that reconciles."""
 
 import pytest
 from django.apps import apps
@@ -7,6 +7,9 @@ from rest_framework.test import APIClient
 
 from canteen.models import MenuItem
 from config.management.commands.demo_seed import DEMO_PASSWORD, DEMO_TERMINAL_KEY
+from wallet.demo import opening_balances
+from wallet.models import ReconciliationIssue
+from wallet.reconciliation import reconciliation_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_gateway")]
 
@@ -140,3 +143,15 @@ def test_the_readme_charge_works_and_only_each_schools_canteen_takes_its_cards()
         ("harbourside", "harbourside"),
         ("wattle-grove", "wattle-grove"),  # the live cut-off's school
     ]
+
+
+def test_a_freshly_seeded_ledger_reconciles_cleanly():
+    seed()
+
+    summary = reconciliation_run()
+
+    assert (summary.ok, summary.issues_found, summary.new_issues) == (True, 0, 0)
+    assert summary.checked_transactions > 0
+    assert not ReconciliationIssue.objects.exists()
+    # 3 wallets of $50 and 5 cards of $20 came in as opening equity, not out of processor clearing.
+    assert opening_balances().balance == -(3 * 5000 + 5 * 2000)

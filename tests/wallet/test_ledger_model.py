@@ -20,9 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -36,9 +34,9 @@ from hypothesis.stateful import (
 from guardians.errors import DomainError
 from guardians.models import School, Student
 from tests.factories import GuardianLinkFactory, MerchantFactory, StudentCardFactory
+from tests.state_machines import LedgerInvariants, machine_settings
 from wallet import accounts, cards, ledger
 from wallet.models import Account, CardCharge, CardStatus, LedgerTransaction, MerchantCategory, StudentCard
-from wallet.reconciliation import find_balance_mismatches, find_held_mismatches, find_unbalanced_transactions
 from wallet.selectors import card_spent
 from wallet.terminal_keys import terminal_create
 
@@ -89,7 +87,7 @@ class ModelCharge:
     refunded: int = 0
 
 
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(LedgerInvariants, RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.link = GuardianLinkFactory()
@@ -295,29 +293,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- Invariants ------------------------------------------------------------------
 
-    @invariant()
-    def every_transaction_balances(self):
-        unbalanced = LedgerTransaction.objects.annotate(
-            total=Coalesce(Sum("entries__amount"), 0), legs=Count("entries")
-        ).filter(Q(legs__lt=2) | ~Q(total=0))
-        assert list(unbalanced.values_list("reference", flat=True)) == []
-        assert find_unbalanced_transactions() == []
-
-    @invariant()
-    def every_balance_is_the_sum_of_its_entries(self):
-        drifted = Account.objects.annotate(total=Coalesce(Sum("entries__amount"), 0)).exclude(balance=F("total"))
-        assert list(drifted.values_list("name", "balance", "total")) == []
-        assert find_balance_mismatches() == []
-        assert find_held_mismatches() == []
-
-    @invariant()
-    def money_is_neither_created_nor_lost(self):
-        assert Account.objects.aggregate(total=Coalesce(Sum("balance"), 0))["total"] == 0
-
-    @invariant()
-    def no_account_that_forbids_it_is_below_zero(self):
-        below = Account.objects.filter(allow_negative=False).filter(Q(balance__lt=0) | Q(balance__lt=F("held")))
-        assert list(below.values_list("name", "balance", "held")) == []
+    # The ledger's own invariants come from LedgerInvariants (tests/state_machines.py).
 
     @invariant()
     def spending_in_the_school_day_and_week_agrees_with_the_model(self):
@@ -422,13 +398,4 @@ class LedgerMachine(RuleBasedStateMachine):
 
 @pytest.mark.django_db(transaction=True)
 def test_ledger_matches_the_model():
-    run_state_machine_as_test(
-        LedgerMachine,
-        settings=settings(
-            max_examples=30,
-            stateful_step_count=25,
-            deadline=None,
-            database=None,  # nothing written into the working tree
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_state_machine_as_test(LedgerMachine, settings=machine_settings(max_examples=15, stateful_step_count=25))

@@ -226,8 +226,7 @@ def test_transaction_without_balanced_entries_is_found(busy_ledger, client_for):
     ]
     assert summary.issues_found == 2
 
-    staff = StaffFactory(roles=[StaffRole.FINANCE])
-    listed = client_for(staff.user).get("/api/v1/reconciliation/issues").json()["results"]
+    listed = client_for(UserFactory(is_staff=True)).get("/api/v1/reconciliation/issues").json()["results"]
     assert [(i["transaction_id"], i["account_id"], i["account_kind"]) for i in listed] == [(lonely.pk, None, None), (empty.pk, None, None)]
 
 
@@ -269,11 +268,12 @@ def test_nightly_task_is_registered_and_scheduled(busy_ledger):
 
 
 @pytest.mark.parametrize("role", [StaffRole.FINANCE, StaffRole.ADMIN])
-def test_finance_runs_reconciliation_and_lists_issues(client_for, busy_ledger, role):
-    client = client_for(StaffFactory(roles=[role]).user)
+def test_platform_staff_run_reconciliation_and_the_schools_finance_lists_its_issues(client_for, busy_ledger, role):
+    platform = client_for(UserFactory(is_staff=True))
+    client = client_for(StaffFactory(school=busy_ledger.student.school, roles=[role]).user)
     card_account = accounts.student_card_account(busy_ledger.student)
 
-    response = client.post("/api/v1/reconciliation/runs")
+    response = platform.post("/api/v1/reconciliation/runs")
     assert response.status_code == 200
     assert response.json() == {
         "checked_transactions": 8,
@@ -284,9 +284,10 @@ def test_finance_runs_reconciliation_and_lists_issues(client_for, busy_ledger, r
     }
 
     Account.objects.filter(pk=card_account.pk).update(balance=F("balance") - 1)
-    assert client.post("/api/v1/reconciliation/runs").json()["new_issues"] == 1
+    assert platform.post("/api/v1/reconciliation/runs").json()["new_issues"] == 1
     Account.objects.filter(pk=card_account.pk).update(balance=F("balance") - 1)
-    assert client.post("/api/v1/reconciliation/runs").json()["new_issues"] == 1
+    assert platform.post("/api/v1/reconciliation/runs").json()["new_issues"] == 1
+    assert_problem(client.post("/api/v1/reconciliation/runs"), 403, "permission_denied")
 
     body = client.get("/api/v1/reconciliation/issues").json()
     newest, older = body["results"]
@@ -326,8 +327,49 @@ def test_guardians_are_forbidden(client_for):
     assert_problem(client.post("/api/v1/reconciliation/runs"), 403, "permission_denied")
 
 
+def _issue(kind, *, account=None, transaction=None) -> ReconciliationIssue:
+    return ReconciliationIssue.objects.create(kind=kind, account=account, transaction=transaction, expected=0, actual=1, detail="found")
+
+
+def test_a_schools_finance_sees_its_own_schools_issues_and_neither_the_platforms_nor_another_schools(client_for):
+    ours, theirs = GuardianLinkFactory(), GuardianLinkFactory()
+    school = ours.student.school
+    our_card = _issue(Kind.BALANCE_MISMATCH, account=accounts.student_card_account(ours.student))
+    our_merchant = _issue(Kind.HELD_MISMATCH, account=accounts.merchant_payable(MerchantFactory(school=school)))
+    their_card = _issue(Kind.BALANCE_MISMATCH, account=accounts.student_card_account(theirs.student))
+    their_merchant = _issue(Kind.BALANCE_MISMATCH, account=accounts.merchant_payable(MerchantFactory(school=theirs.student.school)))
+    platform = [
+        _issue(Kind.PROCESSOR_MISMATCH, account=accounts.processor_clearing()),
+        _issue(Kind.BALANCE_MISMATCH, account=accounts.guardian_wallet(ours.guardian)),  # a wallet may fund children at several schools
+        _issue(Kind.BALANCE_MISMATCH, account=accounts.merchant_payable(MerchantFactory(school=None))),
+        _issue(Kind.UNBALANCED_TRANSACTION, transaction=LedgerTransaction.objects.create(kind="broken", reference="broken:scope", actor="test")),
+    ]
+
+    def listed(user):
+        response = client_for(user).get("/api/v1/reconciliation/issues")
+        assert response.status_code == 200, response.content
+        return {issue["id"] for issue in response.json()["results"]}
+
+    for role in (StaffRole.FINANCE, StaffRole.ADMIN):
+        assert listed(StaffFactory(school=school, roles=[role]).user) == {our_card.pk, our_merchant.pk}
+    assert listed(StaffFactory(school=theirs.student.school, roles=[StaffRole.FINANCE]).user) == {their_card.pk, their_merchant.pk}
+    everything = {our_card.pk, our_merchant.pk, their_card.pk, their_merchant.pk, *(issue.pk for issue in platform)}
+    assert listed(UserFactory(is_staff=True)) == everything
+
+
+def test_platform_staff_run_and_list_but_other_people_may_not(client_for):
+    _issue(Kind.PROCESSOR_MISMATCH, account=accounts.processor_clearing())
+    platform = client_for(UserFactory(is_staff=True))
+    assert platform.post("/api/v1/reconciliation/runs").status_code == 200
+    assert len(platform.get("/api/v1/reconciliation/issues").json()["results"]) == 1
+
+    for user in (StaffFactory(roles=[StaffRole.FINANCE]).user, StaffFactory(roles=[StaffRole.ADMIN]).user, UserFactory()):
+        assert_problem(client_for(user).post("/api/v1/reconciliation/runs"), 403, "permission_denied")
+    assert_problem(client_for(UserFactory()).get("/api/v1/reconciliation/issues"), 403, "permission_denied")
+
+
 def test_runs_on_demand_are_throttled(client_for):
-    client = client_for(StaffFactory(roles=[StaffRole.FINANCE]).user)
+    client = client_for(UserFactory(is_staff=True))
     for _ in range(6):
         assert client.post("/api/v1/reconciliation/runs").status_code == 200
     assert_problem(client.post("/api/v1/reconciliation/runs"), 429, "throttled")

@@ -30,6 +30,8 @@ class AccountKind(models.TextChoices):
     PROCESSOR_CLEARING = "processor_clearing"
     FEES = "fees"
     EVENT_FEES = "event_fees"
+    # Money brought into the ledger from outside it at the start (the demo's balances), not through the processor.
+    OPENING_BALANCE = "opening_balance"
 
 
 class Account(models.Model):
