@@ -10,6 +10,7 @@ tenant A's objects in the path, query and body; the answers must be those access
 """
 
 import json
+import uuid
 
 from django.test import Client
 
@@ -91,6 +92,11 @@ def _leaks(world, op: Operation, principal, body: bytes, content_type: str) -> b
 class AuthorizationMatrix(WorldTestCase):
     requests_sent = 0
 
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        print(f"\nauthorization matrix: {cls.requests_sent} requests sent")  # shown with -s
+
     def check(self, op: Operation):
         self.assertIn(op.operation_id, ACCESS, "declare the operation in tests/security/access.py")
         public = ACCESS[op.operation_id].tenant == PUBLIC
@@ -122,3 +128,18 @@ def _test_for(op: Operation):
 
 for _op in OPERATIONS:
     setattr(AuthorizationMatrix, f"test_{_op.operation_id}", _test_for(_op))
+
+
+class SignedEventLinks(WorldTestCase):
+    """An event link is the credential of the guardian it was mailed to: with tenant B's link, tenant
+    A's sign-up might as well not exist."""
+
+    def test_a_link_reaches_only_the_sign_ups_of_its_own_guardian(self):
+        a, b = self.world.a, self.world.b
+        client = Client(raise_request_exception=False)
+        for action in ("pay", "card-payment"):
+            with self.subTest(action=action):
+                response = client.post(
+                    f"/api/v1/event-links/{b.event_token}/signups/{a.signup.pk}/{action}", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex
+                )
+                self.assertEqual((response.status_code, response.json()["code"]), (404, "not_found"))

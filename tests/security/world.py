@@ -182,8 +182,14 @@ def build_world() -> World:
     return World(a=a, b=b, principals=principals)
 
 
-# The local fake gateway, and webhook targets on loopback: no call leaves the process.
-@override_settings(PAYMENT_GATEWAY="fake", WEBHOOKS_ALLOW_PRIVATE_TARGETS=True, WEBHOOKS_REQUIRE_HTTPS=False)
+# The local fake gateway (which signs the events it delivers to our webhook), and webhook targets on
+# loopback: no call leaves the process.
+@override_settings(
+    PAYMENT_GATEWAY="fake",
+    STRIPE_WEBHOOK_SECRET="whsec_security_suite",
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS=True,
+    WEBHOOKS_REQUIRE_HTTPS=False,
+)
 class WorldTestCase(TestCase):
     """Builds the world once per class, inside the class's transaction (Django's setUpTestData), with
     the clock frozen at a school morning before the canteen's cut-off so every access token stays
