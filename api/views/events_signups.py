@@ -8,12 +8,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
 from api.pagination import CursorPage
-from api.permissions import IsGuardian, IsGuardianOrStaff
+from api.permissions import IsGuardian, IsGuardianOrStaff, IsSchoolStaff
 from api.schema import (
     IDEMPOTENCY_HEADER_OPTIONAL,
     IDEMPOTENCY_HEADER_REQUIRED,
@@ -302,12 +303,24 @@ class SignupCardPaymentView(APIView):
 # --- Consent documents ---------------------------------------------------------
 
 
+class GuardianOrMedicalStaff(BasePermission):
+    """Signed consents carry medical answers: staff outside EVENTS_MEDICAL_ROLES are turned away at
+    the door (403) rather than told their own school's consent does not exist."""
+
+    message = "Only guardians and staff who may see medical answers can read signed consents."
+
+    def has_permission(self, request, view):
+        return IsGuardian().has_permission(request, view) or (
+            IsSchoolStaff().has_permission(request, view) and selectors.can_see_medical(request.user)
+        )
+
+
 def _consent(request, consent_id: int):
     return get_object_or_404(selectors.consents_visible_to(request.user), pk=consent_id)
 
 
 class ConsentDetailView(APIView):
-    permission_classes = [IsGuardianOrStaff]
+    permission_classes = [GuardianOrMedicalStaff]
 
     @extend_schema(
         operation_id="consent_retrieve",
@@ -330,7 +343,7 @@ class _FileView(APIView):
 
 
 class ConsentPdfView(_FileView):
-    permission_classes = [IsGuardianOrStaff]
+    permission_classes = [GuardianOrMedicalStaff]
 
     @extend_schema(
         operation_id="consent_pdf",
@@ -358,7 +371,7 @@ class ConsentPdfView(_FileView):
 
 
 class ConsentSignatureView(_FileView):
-    permission_classes = [IsGuardianOrStaff]
+    permission_classes = [GuardianOrMedicalStaff]
 
     @extend_schema(
         operation_id="consent_signature_png",

@@ -188,7 +188,7 @@ def test_the_consent_can_be_read_by_the_family_and_medical_staff_only(world, cli
     assert mine.status_code == 200
     assert mine.json()["answers"][0] == {"key": "allergies", "label": "Allergies or medical conditions", "type": "medical", "answer": "Peanuts (EpiPen in bag)", "withheld": False}
     assert client_for(world.teacher.user).get(f"/api/v1/consents/{consent_id}").status_code == 200
-    assert client_for(world.canteen.user).get(f"/api/v1/consents/{consent_id}").status_code == 404
+    assert client_for(world.canteen.user).get(f"/api/v1/consents/{consent_id}").status_code == 403  # outside EVENTS_MEDICAL_ROLES: turned away at the door
     assert client_for(GuardianLinkFactory().guardian.user).get(f"/api/v1/consents/{consent_id}").status_code == 404
     png = client_for(world.link.guardian.user).get(f"/api/v1/consents/{consent_id}/signature.png")
     assert png.status_code == 200 and png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
