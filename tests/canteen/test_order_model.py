@@ -35,7 +35,6 @@ from tests.state_machines import LedgerInvariants, machine_settings
 from wallet import accounts, ledger
 from wallet.models import Account
 
-
 SYDNEY = ZoneInfo("Australia/Sydney")
 START_TIMES = [
     datetime(2027, 4, 3, 20, 0, tzinfo=SYDNEY),  # the evening before clocks fall back

@@ -45,7 +45,6 @@ from wallet import accounts
 from wallet.models import Account
 from wallet.terminal_keys import terminal_create
 
-
 SYDNEY = ZoneInfo("Australia/Sydney")
 VOID_WINDOW = django_settings.VOUCHER_VOID_WINDOW
 MAX_REDEMPTION = django_settings.VOUCHER_MAX_REDEMPTION_CENTS
