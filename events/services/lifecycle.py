@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from core.jobs import enqueue_after_commit
 from events import notices
 from events.consent_forms import form_content_hash, form_content_normalise
 from events.errors import CapacityBelowTaken, EventInvalid, EventStateInvalid, SignupDeadlinePassed
@@ -153,6 +154,5 @@ def event_cancel(*, event_id: int, staff: StaffMember, reason: str = "") -> Even
         event.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"])
         Signup.objects.filter(event=event, status__in=LIVE).update(status=SignupStatus.CANCELLED, status_changed_at=now, ended_at=now)
         if was_published:
-            event_pk = event.pk
-            transaction.on_commit(lambda: settle_cancelled_event.delay(event_pk))
+            enqueue_after_commit(settle_cancelled_event, event.pk)
     return event
