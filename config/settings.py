@@ -152,6 +152,9 @@ CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **_REDIS_TIMEOUTS,
+    # A publish that cannot connect fails at once instead of sleeping through kombu's reconnect loop
+    # (2 s and more with Redis stopped); workers reconnect with their own loop.
+    "max_retries": 0,
     # A message taken by a worker that vanished without a word (the whole worker SIGKILLed) is
     # handed out again after this; it must exceed the longest countdown a task retries with (1 h).
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=2 * 3600),
