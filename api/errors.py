@@ -6,9 +6,11 @@ validation failures an `errors` list of `{field, code, message}`.
 
 import json
 
+import psycopg.errors
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -59,6 +61,31 @@ def problem_http_response(*, status_code: int, code: str, title: str, detail: st
     return HttpResponse(json.dumps(body), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
+# A request the database could not finish: the transaction was rolled back, so retrying is safe.
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_problem(exc: Exception) -> dict:
+    """statement_timeout (57014) is `database_timeout`; a lost or refused connection is `database_unavailable`."""
+    if isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
+        code, detail = "database_timeout", "The request ran out of time in the database and was rolled back; retry shortly."
+    else:
+        code, detail = "database_unavailable", "The database could not be reached and nothing was saved; retry shortly."
+    log.error("database_error", code=code, error=f"{exc.__class__.__name__}: {exc}"[:300])
+    return {"status_code": 503, "code": code, "title": _title_for(code), "detail": detail}
+
+
+def database_error_response(exc: Exception) -> Response:
+    return problem_response(**database_problem(exc), headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
+def database_error_http_response(exc: Exception) -> HttpResponse:
+    response = problem_http_response(**database_problem(exc))
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def domain_error_response(error: DomainError) -> Response:
     status_code = next((code for kind, code in DOMAIN_STATUS if isinstance(error, kind)), 422)
     # A 401 must tell the client how to authenticate (RFC 9110).
@@ -76,6 +103,8 @@ def domain_error_response(error: DomainError) -> Response:
 def problem_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return domain_error_response(exc)
+    if isinstance(exc, DATABASE_ERRORS):
+        return database_error_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -10,7 +10,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOpera
 from django.http import Http404, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
-from api.errors import problem_http_response
+from api.errors import DATABASE_ERRORS, database_error_http_response, problem_http_response
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE_INBOUND_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -59,6 +59,8 @@ class RequestIdMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, _CLIENT_ERRORS):
             return None  # not a failure of ours: Django's handlers answer 404, 403 or 400
+        if isinstance(exception, DATABASE_ERRORS):
+            return database_error_http_response(exception)
         log.exception("unhandled_exception", path=request.path)
         return _problem(500, "internal_error", "Internal error", "Something went wrong on our side; it has been logged.")
 

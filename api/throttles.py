@@ -1,9 +1,32 @@
-"""Throttles for endpoints that can be used to guess secrets."""
+"""Throttles for endpoints that can be used to guess secrets.
 
+They count in the shared cache (Redis). When Redis is down or hung they fail open: the request is
+let through after at most the Redis socket timeout, and `throttle_cache_unavailable` is logged.
+Refusing instead would lock every family out of signing in for the length of an outage. What
+still bounds a guesser meanwhile: sign-in and password change cost a password hash per attempt,
+link codes are long random secrets that expire (LINK_CODE_TTL), and /healthz reports Redis
+degraded, so the outage is short and visible. See docs/operations.md ("When Redis is down").
+"""
+
+import structlog
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
+log = structlog.get_logger("api.throttles")
+# What the Redis cache raises when Redis refuses, drops or does not answer in time.
+CACHE_ERRORS = (RedisError,)
 
-class SignInIpThrottle(SimpleRateThrottle):
+
+class FailOpenRateThrottle(SimpleRateThrottle):
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            log.error("throttle_cache_unavailable", scope=self.scope, error=exc.__class__.__name__)
+            return True
+
+
+class SignInIpThrottle(FailOpenRateThrottle):
     scope = "sign_in_ip"
 
     def get_cache_key(self, request, view):
@@ -22,7 +45,7 @@ class SignInEmailThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": email.strip().lower()[:254]}
 
 
-class LinkCodeThrottle(SimpleRateThrottle):
+class LinkCodeThrottle(FailOpenRateThrottle):
     scope = "link_code"
 
     def get_cache_key(self, request, view):

@@ -99,3 +99,19 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- After-commit jobs (core.relay) ---------------------------------------------------------
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Jobs whose after-commit send failed (broker down or hung) or was cut short by a crash.
+        "outbox-relay": {
+            "task": "core.relay.relay_outbox",
+            "schedule": 15.0,  # OUTBOX_RELAY_INTERVAL_SECONDS in settings
+        },
+        # Sent rows are kept a week for diagnosis; 17:20 UTC is the small hours in Australia.
+        "outbox-purge-sent": {
+            "task": "core.relay.purge_outbox",
+            "schedule": crontab(hour=17, minute=20),
+        },
+    }
+)

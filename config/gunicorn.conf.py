@@ -14,7 +14,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
 worker_class = "sync"
 # Import the application once in the master: workers fork from it and share its memory pages.
 preload_app = True
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Above PostgreSQL's statement_timeout (settings.DATABASE_STATEMENT_TIMEOUT_SECONDS), so a request stuck in a
+# query is answered by our 503 problem+json rather than killed by gunicorn with an HTML 500.
+statement_timeout = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT_SECONDS", "20"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", str(int(statement_timeout) + 10)))
+if statement_timeout > 0 and timeout <= statement_timeout:
+    raise ValueError("GUNICORN_TIMEOUT must exceed DATABASE_STATEMENT_TIMEOUT_SECONDS")
 graceful_timeout = 20
 # Queue of connections waiting for a worker (the load balancer's retries land here under a spike).
 backlog = 2048

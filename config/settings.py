@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "guardians",
     "wallet",
     "vouchers",
@@ -117,12 +118,24 @@ prepare_threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
 DATABASES["default"].setdefault("OPTIONS", {}).update(
     {"server_side_binding": True, "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None}
 )
+# No statement outlives the request waiting for it: past this PostgreSQL cancels it and the API
+# answers 503 `database_timeout` (api/errors.py). gunicorn's timeout is set above it, so our answer
+# goes out before the worker is killed. Workers (Procfile) allow their batch jobs longer. 0: none.
+DATABASE_STATEMENT_TIMEOUT_SECONDS = env.float("DATABASE_STATEMENT_TIMEOUT_SECONDS", default=20.0)
+if DATABASE_STATEMENT_TIMEOUT_SECONDS > 0:
+    DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------
 REDIS_URL = redis_url_from_env(env)
 secret_reader.not_published("the REDIS_URL password", urlsplit(REDIS_URL).password or "")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Every Redis client gives up after these: a hung Redis costs a request this long, not a worker's life.
+REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.5)
+REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=0.5)
+_REDIS_TIMEOUTS = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS, "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "OPTIONS": _REDIS_TIMEOUTS}
+}
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -130,12 +143,33 @@ CELERY_RESULT_BACKEND = None
 # effect inside the request switch Celery to eager themselves.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task whose worker dies (SIGKILL, OOM) is acknowledged only after it ran, so it is redelivered.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Publishing never retries inside a request: the outbox (core.jobs) is the retry.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **_REDIS_TIMEOUTS,
+    # A publish that cannot connect fails at once instead of sleeping through kombu's reconnect loop
+    # (2 s and more with Redis stopped); workers reconnect with their own loop.
+    "max_retries": 0,
+    # A message taken by a worker that vanished without a word (the whole worker SIGKILLed) is
+    # handed out again after this; it must exceed the longest countdown a task retries with (1 h).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=2 * 3600),
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT_SECONDS
+# The outbox relay (core.relay): how often beat runs it, how old a row must be before the relay
+# takes it (the request that wrote it is still sending it), how long sent rows are kept.
+OUTBOX_RELAY_INTERVAL_SECONDS = env.float("OUTBOX_RELAY_INTERVAL_SECONDS", default=15.0)
+OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=10.0)
+OUTBOX_KEEP_SENT_DAYS = env.int("OUTBOX_KEEP_SENT_DAYS", default=7)
 
 # --- Auth -------------------------------------------------------------------
 PASSWORD_HASHERS = env.list(
@@ -318,7 +352,9 @@ LOGGING = build_logging(json=env.bool("LOG_JSON", default=True), level=env.str("
 # The server's per-request access line; off in the test suite, where it is noise.
 ACCESS_LOG = env.bool("ACCESS_LOG", default=True)
 
-from config.celery_schedule import CELERY_BEAT_SCHEDULE  # noqa: E402,F401
+from config.celery_schedule import CELERY_BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["outbox-relay"]["schedule"] = OUTBOX_RELAY_INTERVAL_SECONDS
 
 # --- Events -------------------------------------------------------------------
 # Where emailed links point (the API's public origin).

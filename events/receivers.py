@@ -1,9 +1,9 @@
 """What this app hears from others (connected in EventsConfig.ready)."""
 
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from core.jobs import enqueue_after_commit
 from wallet.models import TopUp
 
 
@@ -16,5 +16,4 @@ def card_topup_credited(sender, instance: TopUp, update_fields=None, **kwargs):
     from events.tasks import pay_signup_after_topup
 
     if Signup.objects.filter(card_topup_id=instance.pk).exists():
-        topup_id = instance.pk
-        transaction.on_commit(lambda: pay_signup_after_topup.delay(topup_id))
+        enqueue_after_commit(pay_signup_after_topup, instance.pk)

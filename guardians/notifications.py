@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
+from core.jobs import enqueue_after_commit
 from guardians import clock
 from guardians.models import Notification, NotificationPreference, User
 from guardians.notification_kinds import KINDS, kind_email_default
@@ -44,8 +45,7 @@ def notify(
     if created:
         from guardians.tasks import deliver_notifications
 
-        ids = [notice.pk for notice in created]
-        transaction.on_commit(lambda: deliver_notifications.delay(ids))
+        enqueue_after_commit(deliver_notifications, [notice.pk for notice in created])
     return created
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.dateparse import parse_date
 
+from core.jobs import enqueue_after_commit
 from guardians import clock
 from guardians.errors import DomainError, PermissionMissing
 from guardians.models import GuardianLink, Student, User
@@ -203,7 +204,7 @@ def bulk_issue_job_create(*, program: Program, created_by: User, csv_text: str) 
         job = BulkIssueJob.objects.create(program=program, created_by=created_by, csv_text=csv_text, total_rows=len(rows))
         from vouchers.tasks import bulk_issue_run
 
-        transaction.on_commit(lambda: bulk_issue_run.delay(job.pk))
+        enqueue_after_commit(bulk_issue_run, job.pk)
     return job
 
 

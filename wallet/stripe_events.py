@@ -24,7 +24,6 @@ won reverses its withdrawal exactly, wallet and receivable included.
 
 import json
 from datetime import UTC, datetime
-from functools import partial
 
 import stripe
 import structlog
@@ -32,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from core.jobs import enqueue_after_commit
 from guardians import clock
 from wallet import accounts, ledger, webhook_events
 from wallet.errors import WebhookPayloadInvalid, WebhookSignatureInvalid
@@ -79,18 +79,11 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> tuple[St
         )
         if event.processed_at is None:
             # A redelivery of an event not yet processed (a failure, a lost task) is a nudge to try again.
-            transaction.on_commit(partial(_enqueue, event.pk))
+            from wallet.tasks import process_stripe_event  # tasks import this module
+
+            enqueue_after_commit(process_stripe_event, event.pk)
     log.info("stripe_event_received", event_id=event.pk, type=event.type, duplicate=not created)
     return event, created
-
-
-def _enqueue(event_id: str) -> None:
-    from wallet.tasks import process_stripe_event  # tasks import this module
-
-    try:
-        process_stripe_event.delay(event_id)
-    except Exception:  # a broker outage must not fail the webhook: the event is stored, the sweeper runs it
-        log.exception("stripe_event_enqueue_failed", event_id=event_id)
 
 
 # --- Process (in a task) --------------------------------------------------------

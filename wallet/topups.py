@@ -13,13 +13,13 @@ Invariants:
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from core.jobs import enqueue_after_commit
 from guardians import clock
 from guardians.errors import DomainError
 from guardians.models import Guardian, GuardianLink
@@ -399,18 +399,11 @@ def auto_topup_check(student_id: int) -> TopUp | None:
             )
     except IntegrityError:
         return None  # another charge in the same dip got there first
-    transaction.on_commit(partial(_enqueue_auto_topup, topup.pk))
-    log.info("auto_topup_started", topup_id=topup.pk, student_id=student_id, threshold=threshold, balance=card_account.available)
-    return topup
-
-
-def _enqueue_auto_topup(topup_id: int) -> None:
     from wallet.tasks import submit_automatic_topup
 
-    try:
-        submit_automatic_topup.delay(topup_id)
-    except Exception:  # the sweeper submits it later
-        log.exception("auto_topup_enqueue_failed", topup_id=topup_id)
+    enqueue_after_commit(submit_automatic_topup, topup.pk)
+    log.info("auto_topup_started", topup_id=topup.pk, student_id=student_id, threshold=threshold, balance=card_account.available)
+    return topup
 
 
 def auto_topup_submit(*, topup_id: int) -> TopUp:

@@ -1,14 +1,18 @@
 """Shared pieces of the voucher views (split by caller into vouchers_*.py): tags, examples,
 tenant look-ups and the failed-look-up throttle for terminals."""
 
+import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
+from api.throttles import CACHE_ERRORS
 from vouchers import selectors
 from vouchers.errors import LookupFailure
+
+log = structlog.get_logger("api.views.vouchers")
 
 TAG_PROGRAMS = "Voucher programs"
 TAG_HOLDERS = "Vouchers"
@@ -108,7 +112,14 @@ class VoucherLookupThrottle(BaseThrottle):
         terminal = getattr(request, "auth_terminal", None)
         if terminal is None:
             return True
-        return (cache.get(_failures_key(terminal)) or 0) < settings.VOUCHER_LOOKUP_FAILURES_PER_MINUTE
+        try:
+            return (cache.get(_failures_key(terminal)) or 0) < settings.VOUCHER_LOOKUP_FAILURES_PER_MINUTE
+        except CACHE_ERRORS as exc:
+            # Fails open on a money path: a guess still needs a voucher number plus a code signed
+            # with our Ed25519 key (or the holder's current TOTP) and the date of birth, and each
+            # look-up is an authenticated terminal's request, logged with its terminal id.
+            log.error("voucher_lookup_counter_unavailable", terminal_id=terminal.pk, error=exc.__class__.__name__)
+            return True
 
     def wait(self) -> int:
         return LOOKUP_WINDOW_SECONDS
@@ -131,10 +142,16 @@ def guarded_lookup(request, work):
     try:
         return work()
     except LookupFailure:
-        key = _failures_key(request.auth_terminal)
-        if not cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS)
+        try:
+            _count_failure(_failures_key(request.auth_terminal))
+        except CACHE_ERRORS as exc:  # the refusal still stands; only the count is lost
+            log.error("voucher_lookup_counter_unavailable", terminal_id=request.auth_terminal.pk, error=exc.__class__.__name__)
         raise
+
+
+def _count_failure(key: str) -> None:
+    if not cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS)

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from api.permissions import IsPerson
@@ -20,6 +19,7 @@ from api.serializers.vouchers import (
     VoucherKeysOutput,
     VoucherOutput,
 )
+from api.throttles import FailOpenRateThrottle
 from api.views.vouchers import STATE_CODES, TAG_HOLDERS, VOUCHER_EXAMPLE
 from guardians import clock
 from vouchers import codes, numbers, qr, selectors, tokens
@@ -176,7 +176,7 @@ VoucherQrPngView = _image_view("png", "image/png")
 VoucherQrSvgView = _image_view("svg", "image/svg+xml")
 
 
-class VoucherKeysThrottle(SimpleRateThrottle):
+class VoucherKeysThrottle(FailOpenRateThrottle):
     scope = "voucher_keys"
     rate = "120/min"
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from audit.services import audit_record, changed_fields, snapshot
+from core.jobs import enqueue_after_commit
 from events import notices
 from events.consent_forms import form_content_hash, form_content_normalise
 from events.errors import CapacityBelowTaken, EventInvalid, EventStateInvalid, SignupDeadlinePassed
@@ -186,6 +187,5 @@ def event_cancel(*, event_id: int, staff: StaffMember, reason: str = "") -> Even
             signups_cancelled=ended,
         )
         if was_published:
-            event_pk = event.pk
-            transaction.on_commit(lambda: settle_cancelled_event.delay(event_pk))
+            enqueue_after_commit(settle_cancelled_event, event.pk)
     return event

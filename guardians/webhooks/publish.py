@@ -1,12 +1,12 @@
 """Publishing an event: record it and its deliveries in the caller's transaction, send after commit."""
 
 import json
-from functools import partial
 
 import structlog
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from core.jobs import enqueue_after_commit
 from guardians import clock
 from guardians.models_webhooks import WebhookDelivery, WebhookEvent, WebhookSubscription
 from guardians.prepared import PreparedRead
@@ -63,14 +63,11 @@ def event_record(*, event_type: str, data: dict, school_id, program_id, subscrip
             [WebhookDelivery(event=event, subscription=subscription, next_attempt_at=now, created_at=now) for subscription in subscriptions]
         )
         for delivery in deliveries:
-            transaction.on_commit(partial(delivery_enqueue, delivery.pk))
+            delivery_enqueue(delivery.pk)
     return event
 
 
 def delivery_enqueue(delivery_id: int) -> None:
     from guardians.tasks import deliver_webhook  # tasks import the webhooks package
 
-    try:
-        deliver_webhook.delay(delivery_id)
-    except Exception:  # a broker outage must not fail the caller: the delivery is due, the beat task sends it
-        log.exception("webhook_enqueue_failed", delivery_id=delivery_id)
+    enqueue_after_commit(deliver_webhook, delivery_id)
