@@ -16,7 +16,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 TEST_ENV := PASSWORD_HASHERS=django.contrib.auth.hashers.MD5PasswordHasher ACCESS_LOG=false LOG_LEVEL=WARNING
 SERVICES := $(PY) scripts/with_services.py
 
-.PHONY: run test openapi lint clean bench bench-quick
+.PHONY: run test fuzz openapi lint clean bench bench-quick
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -40,6 +40,13 @@ run: $(RUN_STAMP)
 XDIST = $(if $(findstring no:xdist,$(PYTEST_ARGS)),,-n 2)
 test: $(DEPS_STAMP) var/secrets.env
 	$(TEST_ENV) $(SERVICES) -- $(PY) -m pytest $(XDIST) -q $(PYTEST_ARGS)
+
+## fuzz: the long run of what `make test` samples: schemathesis over every operation as every caller
+## (TUCKBOX_FUZZ_EXAMPLES=200 each by default) and the ledger, voucher and canteen state machines (hours)
+fuzz: $(DEPS_STAMP) var/secrets.env
+	TUCKBOX_FUZZ=1 HYPOTHESIS_PROFILE=fuzz $(TEST_ENV) $(SERVICES) -- $(PY) -m pytest -n 2 -q \
+		tests/security/test_api_fuzz.py tests/wallet/test_ledger_model.py tests/vouchers/test_voucher_model.py \
+		tests/canteen/test_order_model.py $(PYTEST_ARGS)
 
 ## openapi: regenerate the committed schema (settings need the servers, the schema does not touch them)
 openapi: $(DEPS_STAMP) var/secrets.env
