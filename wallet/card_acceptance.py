@@ -6,10 +6,11 @@ the school disables it, since they only give the child's money back.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from guardians import clock
 from guardians.models import School, User
-from wallet.errors import CardAcceptanceNotFound
+from wallet.errors import CardAcceptanceNotFound, MerchantNotFound
 from wallet.models import CardAcceptance, Merchant
 
 
@@ -18,8 +19,17 @@ def card_acceptances_for(school: School):
     return CardAcceptance.objects.filter(school=school, disabled_at__isnull=True).select_related("merchant").order_by("-pk")
 
 
+def merchants_a_school_may_enable(school: School):
+    """Independent merchants (a uniform shop, a café) and the school's own. Another school's canteen
+    serves that school: it is not offered, and to the school asking it does not exist."""
+    return Merchant.objects.filter(is_active=True).filter(Q(school__isnull=True) | Q(school=school))
+
+
 def card_acceptance_enable(*, school: School, merchant: Merchant, enabled_by: User | None) -> CardAcceptance:
-    """Let the merchant's terminals charge the school's cards. Enabling an enabled merchant changes nothing."""
+    """Let the merchant's terminals charge the school's cards. Enabling an enabled merchant changes nothing.
+    The merchant must be one the school may enable (merchants_a_school_may_enable)."""
+    if not merchants_a_school_may_enable(school).filter(pk=merchant.pk).exists():
+        raise MerchantNotFound()
     live = CardAcceptance.objects.filter(school=school, merchant=merchant, disabled_at__isnull=True).first()
     if live is not None:
         return live

@@ -48,14 +48,15 @@ class CardAcceptanceDetailView(APIView):
         operation_id="card_merchant_enable",
         tags=[TAG],
         summary="Let a merchant charge my school's student cards",
-        description="School admins only. Takes effect from the next tap. Enabling an enabled merchant changes nothing.",
+        description="School admins only. Takes effect from the next tap. Enabling an enabled merchant changes nothing. "
+        "Independent merchants and the school's own may be enabled; another school's merchant is `not_found`.",
         request=None,
         responses={200: CardAcceptanceOutput, **problems(403, 404)},
         examples=[OpenApiExample("Enabled", value=ACCEPTANCE_EXAMPLE, response_only=True)],
     )
     def put(self, request, merchant_id: int):
         school = selectors.staff_for_user(request.user).school
-        merchant = get_object_or_404(Merchant.objects.filter(is_active=True), pk=merchant_id)
+        merchant = get_object_or_404(card_acceptance.merchants_a_school_may_enable(school), pk=merchant_id)
         row = card_acceptance.card_acceptance_enable(school=school, merchant=merchant, enabled_by=request.user)
         return Response(CardAcceptanceOutput(row).data)
 

@@ -152,17 +152,19 @@ def test_link_revocation_by_staff_is_recorded_and_by_the_guardian_themselves_is_
 
 
 def test_a_staff_write_no_service_records_is_captured_after_its_answer(staff_client):
-    admin = staff_client(roles=["finance"])
-    answer = admin.post("/api/v1/reconciliation/runs", {}, format="json", REMOTE_ADDR=CLIENT_IP)
+    teacher = staff_client(roles=["teacher"])
+    body = {"audience": "school", "title": "Sports day", "body": "Hats and water bottles, please."}
+    answer = teacher.post("/api/v1/announcements", body, format="json", REMOTE_ADDR=CLIENT_IP)
 
-    assert answer.status_code == 200, answer.content
+    assert answer.status_code == 201, answer.content
     row = only_row()
-    assert (row.action, row.capture, row.school_id, row.actor_roles) == ("post reconciliation-runs", "request", admin.staff.school_id, ["finance"])
-    assert (row.before, row.after, row.details) == ({}, {}, {"path_parameters": {}, "status": 200})
+    assert (row.action, row.capture, row.school_id, row.actor_roles) == ("post announcements", "request", teacher.staff.school_id, ["teacher"])
+    assert (row.before, row.after, row.details) == ({}, {}, {"path_parameters": {}, "status": 201})
     assert (row.request_id, row.ip_address) == (REQUEST_ID, CLIENT_IP)
 
 
 def test_a_refused_staff_request_records_nothing(staff_client):
-    teacher = staff_client(roles=["teacher"])
-    assert teacher.post("/api/v1/reconciliation/runs", {}, format="json").status_code == 403
+    canteen = staff_client(roles=["canteen"])  # announcements are for admins and teachers
+    body = {"audience": "school", "title": "Sports day", "body": "Hats and water bottles, please."}
+    assert canteen.post("/api/v1/announcements", body, format="json").status_code == 403
     assert not AuditEntry.objects.exists()

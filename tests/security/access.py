@@ -96,7 +96,16 @@ ACCESS: dict[str, Rule] = {
     "wallet_statement_list": rule(SELF, GUARDIAN),
     "wallet_statement_csv": rule(SELF, GUARDIAN),
     "reconciliation_issue_list": rule(SELF, ADMIN, FINANCE),
-    "reconciliation_run_create": rule(SELF, ADMIN, FINANCE),
+    # The audit log: a school's admins read their school's rows (platform staff, all of them).
+    "audit_log_list": rule(SELF, ADMIN),
+    "audit_log_retrieve": rule(OWN, ADMIN),
+    # Which merchants may charge the school's student cards: the school's admins decide.
+    "card_merchant_list": rule(SELF, ADMIN),
+    "card_merchant_enable": rule(OWN, ADMIN),  # another school's canteen is not offered: 404
+    "card_merchant_disable": rule(SELF, ADMIN),
+    # Platform staff (Django's is_staff) only: its summary counts every school's issues. No caller
+    # of the matrix is platform staff, so every one is turned away.
+    "reconciliation_run_create": rule(SELF),
     # Voucher programs (administration)
     "voucher_program_list": rule(PUBLIC, SIGNED_IN),
     "voucher_program_create": rule(SELF, PROGRAM_ADMIN),

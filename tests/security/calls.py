@@ -72,6 +72,9 @@ PATH_OBJECTS = {
     "consent_id": (lambda t: t.signup.consent.pk, {GUARDIAN, *STAFF}),
     "absence_id": (lambda t: t.absence.pk, {GUARDIAN, *STAFF}),
     "subscription_id": (lambda t: t.subscription.pk, {"staff:admin"}),
+    "entry_id": (lambda t: t.audit_entry.pk, {"staff:admin"}),
+    # Card acceptance: the school's own merchant (another school's answers 404).
+    "merchant_id": (lambda t: t.merchant.pk, {"staff:admin"}),
     "token": (lambda t: t.event_token, None),  # the signed link is the credential
 }
 

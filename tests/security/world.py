@@ -12,6 +12,7 @@ import time_machine
 from django.test import TestCase, override_settings
 
 from api.auth import tokens_for_new_session
+from audit.services import audit_record
 from canteen import orders
 from canteen.models import CanteenSettings, MenuItem
 from events import services as events
@@ -90,6 +91,7 @@ class Tenant:
     redemption: object = None
     settlement: object = None
     bulk_job: object = None
+    audit_entry: object = None
     markers: tuple = ()
 
 
@@ -154,6 +156,10 @@ def _tenant(name: str) -> Tenant:
     t.settlement = settlement.settle_merchant(merchant=t.merchant, business_date=NOW.date(), cutoff=NOW + timedelta(hours=1))
     t.bulk_job = issuing.bulk_issue_job_create(
         program=t.program, created_by=t.program_admin.user, csv_text=f"school_code,student_number\n{t.school.code},{t.student.student_number}\n"
+    )
+    t.audit_entry = audit_record(
+        action="canteen.menu_item_update", object_type="canteen.menu_item", object_id=t.menu_item.pk,
+        school_id=t.school.pk, before={"price": 500}, after={"price": 550}, actor=t.staff["admin"].user,
     )
     t.markers = (secret,)
     return t

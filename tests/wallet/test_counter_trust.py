@@ -406,3 +406,19 @@ def test_the_migration_lets_each_school_keep_its_own_merchants_and_no_one_else()
     live = CardAcceptance.objects.filter(disabled_at__isnull=True)
     assert sorted(live.values_list("merchant_id", "school_id")) == sorted([(own.pk, school.pk), (already.pk, already.school_id)])
     assert not CardAcceptance.objects.filter(merchant=outside).exists()
+
+
+def test_a_school_admin_cannot_enable_another_schools_canteen(card_world, client_for, terminal_client):
+    from tests.factories import StaffFactory
+
+    give_card_money(card_world.student, 5000)
+    school = card_world.student.school
+    admin = client_for(StaffFactory(school=school, roles=["admin"]).user)
+    other_canteen = MerchantFactory(school=SchoolFactory(), name="Another School Canteen", categories=["canteen"])
+
+    answer = admin.put(f"/api/v1/card-merchants/{other_canteen.pk}")
+
+    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    assert "Another School Canteen" not in answer.content.decode()
+    assert not CardAcceptance.objects.filter(school=school, merchant=other_canteen).exists()
+    assert charge(terminal_client(other_canteen), card_world.card_number).json()["code"] == "unknown_card"
