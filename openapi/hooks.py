@@ -61,6 +61,9 @@ def add_problem_responses(result, generator, request, public):
                 responses.setdefault("415", _problem("Error codes: `unsupported_media_type`"))
             if any(p.get("in") == "query" and p.get("name") == "cursor" for p in operation.get("parameters", [])):
                 _declare(responses, "400", "invalid_cursor")  # api/pagination.py
+            # Any operation can meet a lost database connection or a statement timeout (api/errors.py):
+            # rolled back, nothing saved, retry after Retry-After.
+            _declare(responses, "503", "database_unavailable", "database_timeout")
     return result
 
 

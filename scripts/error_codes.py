@@ -37,6 +37,8 @@ HTTP_LAYER = [
     (422, "idempotency_key_reused", "The key was used before with a different request."),
     (429, "throttled", "Too many attempts; retry after `Retry-After` seconds."),
     (500, "internal_error", "Our fault; the `X-Request-ID` helps us find it."),
+    (503, "database_unavailable", "The database could not be reached; nothing was saved. Retry after `Retry-After`."),
+    (503, "database_timeout", "The request ran out of time in the database and was rolled back. Retry after `Retry-After`."),
     (503, "payment_gateway_unavailable", "Stripe could not be reached; nothing was charged. Retry with the same key."),
 ]
 

@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from guardians import clock
+from guardians.errors import NotFoundError
 from guardians.models import School, User
-from wallet.errors import CardAcceptanceNotFound, MerchantNotFound
+from wallet.errors import CardAcceptanceNotFound
 from wallet.models import CardAcceptance, Merchant
 
 
@@ -29,7 +30,7 @@ def card_acceptance_enable(*, school: School, merchant: Merchant, enabled_by: Us
     """Let the merchant's terminals charge the school's cards. Enabling an enabled merchant changes nothing.
     The merchant must be one the school may enable (merchants_a_school_may_enable)."""
     if not merchants_a_school_may_enable(school).filter(pk=merchant.pk).exists():
-        raise MerchantNotFound()
+        raise NotFoundError()  # as for a merchant that does not exist
     live = CardAcceptance.objects.filter(school=school, merchant=merchant, disabled_at__isnull=True).first()
     if live is not None:
         return live

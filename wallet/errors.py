@@ -53,11 +53,6 @@ class CategoryRequired(DomainError):
     default_message = "This merchant trades in several categories: say which of them this purchase is in."
 
 
-class MerchantNotFound(NotFoundError):
-    code = "not_found"
-    default_message = "Not found."
-
-
 class CardAcceptanceNotFound(NotFoundError):
     code = "card_acceptance_not_found"
     default_message = "This school does not accept cards at that merchant."
