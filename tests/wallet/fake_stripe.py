@@ -42,6 +42,7 @@ class StripeState:
     intents: dict = field(default_factory=dict)  # pi id -> amount
     refunded: dict = field(default_factory=dict)  # pi id -> cents refunded
     failures: list = field(default_factory=list)  # (method, path prefix, status, body)
+    stalls: list = field(default_factory=list)  # (method, path prefix, seconds)
 
 
 class FakeStripe:
@@ -74,12 +75,22 @@ class FakeStripe:
         with self.lock:
             self.state.failures.append((method, path_prefix, status, body))
 
+    def stall_next(self, path_prefix: str, *, seconds: float, method: str = "POST"):
+        """The next matching request is answered only after `seconds`, and then processed as usual:
+        Stripe did the work, the client had stopped waiting (a timeout, the case that doubles money)."""
+        with self.lock:
+            self.state.stalls.append((method, path_prefix, seconds))
+
     def calls(self, path_prefix: str = "", method: str = "POST") -> list[Recorded]:
         return [r for r in self.state.requests if r.method == method and r.path.startswith(path_prefix)]
 
     # --- Handling -----------------------------------------------------------------
 
     def handle(self, method: str, path: str, params: dict, headers) -> tuple[int, dict]:
+        with self.lock:
+            stall = next((i for i, (m, prefix, _) in enumerate(self.state.stalls) if m == method and path.startswith(prefix)), None)
+            seconds = self.state.stalls.pop(stall)[2] if stall is not None else 0
+        time.sleep(seconds)
         key = headers.get("Idempotency-Key")
         record = Recorded(method, path, params, key, headers.get("Authorization"))
         with self.lock:

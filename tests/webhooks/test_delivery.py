@@ -1,6 +1,7 @@
 """Deliveries: signed as documented, deduplicable, retried with backoff, stopped by 410, once per movement."""
 
 import json
+import socket
 import uuid
 from datetime import date, timedelta
 
@@ -9,7 +10,7 @@ import time_machine
 from django.test import TestCase
 
 from guardians import clock
-from guardians.models_webhooks import WebhookDelivery, WebhookEvent
+from guardians.models_webhooks import WebhookDelivery, WebhookEvent, WebhookSubscription
 from guardians.tasks import retry_due_webhook_deliveries
 from guardians.webhooks import webhook_event_publish
 from guardians.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS
@@ -161,6 +162,35 @@ def test_a_500_is_retried_with_backoff_until_it_succeeds(receiver, verify_recipe
     assert (first.headers["Tuckbox-Delivery-Attempt"], second.headers["Tuckbox-Delivery-Attempt"]) == ("1", "2")
     with time_machine.travel(delivery.last_attempt_at, tick=False):
         assert verify_recipe(second.headers, second.body, subscription.secret)
+
+
+def test_an_unreachable_endpoint_gets_the_event_exactly_once_when_it_is_back(receiver, django_capture_on_commit_callbacks):
+    """Connection refused for two attempts (the receiver's host down), then up again."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/hook"  # bound, never listening: refused
+        subscription = subscribe(receiver.url, ["card.charged"])
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(url=nowhere)
+        with time_machine.travel(NOW, tick=False) as traveller:
+            with django_capture_on_commit_callbacks(execute=True):
+                event = webhook_event_publish(event_type="card.charged", school_id=subscription.school_id, data={"charge_id": 7})
+            delivery = WebhookDelivery.objects.get()
+            assert (delivery.status, delivery.attempts, delivery.response_status) == ("pending", 1, None)
+            traveller.move_to(delivery.next_attempt_at)
+            assert _due_retry() == 1
+            delivery.refresh_from_db()
+            assert (delivery.status, delivery.attempts) == ("pending", 2)
+
+            WebhookSubscription.objects.filter(pk=subscription.pk).update(url=receiver.url)  # the host is back
+            traveller.move_to(delivery.next_attempt_at)
+            assert _due_retry() == 1
+            traveller.shift(timedelta(days=4))
+            assert _due_retry() == 0  # nothing left to send
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("succeeded", 3, 200)
+    [received] = receiver.received
+    assert received.headers["Tuckbox-Event-Id"] == str(event.pk) and received.headers["Tuckbox-Delivery-Attempt"] == "3"
 
 
 def test_the_schedule_gives_up_after_about_three_days(receiver, django_capture_on_commit_callbacks):
