@@ -15,6 +15,7 @@ from guardians import clock, school_time
 from guardians.models import StaffRole
 from guardians.notifications import notify
 from wallet import accounts, ledger
+from wallet.models import HoldStatus
 
 log = structlog.get_logger("canteen.cutoff")
 
@@ -64,15 +65,18 @@ def cutoff_run(*, school, service_date: date) -> CutoffRun | None:
 
 def due_cutoffs() -> list[tuple]:
     """(school, day) pairs whose cut-off has passed without a finished run, or with a hold still to post:
-    today, and yesterday in case of downtime.
+    today, yesterday in case of downtime, and any earlier day whose holds are still pending.
 
     An order judged just before the cut-off can commit just after the run read the day's orders; its
-    hold is posted by the next run instead of lapsing unpaid.
+    hold is posted by the next run instead of lapsing unpaid. After an outage of several days the holds
+    of the days missed (they last HOLD_GRACE past the cut-off) are posted too: the orders were served.
     """
     due = []
     for settings in CanteenSettings.objects.select_related("school"):
         school = settings.school
         today = school_time.school_today(school)
+        missed = _holds_to_post(school).filter(service_date__lt=today - timedelta(days=1))
+        due.extend((school, day) for day in sorted(set(missed.values_list("service_date", flat=True))))
         for day in (today - timedelta(days=1), today):
             if clock.now() < calendar.cutoff_instant(school, day) or not calendar.is_service_day(school, settings, day):
                 continue
@@ -82,10 +86,12 @@ def due_cutoffs() -> list[tuple]:
     return due
 
 
-def _holds_to_post(school, service_date: date):
-    return Order.objects.filter(
-        school=school, service_date=service_date, status=OrderStatus.PLACED, hold__isnull=False, payment__isnull=True
+def _holds_to_post(school, service_date: date | None = None):
+    """Placed orders whose hold is still pending (a hold released after HOLD_GRACE cannot be posted)."""
+    pending = Order.objects.filter(
+        school=school, status=OrderStatus.PLACED, hold__status=HoldStatus.PENDING, payment__isnull=True
     )
+    return pending if service_date is None else pending.filter(service_date=service_date)
 
 
 def _notify_kitchen(school, service_date: date) -> None:

@@ -77,6 +77,19 @@ def test_an_order_that_commits_after_the_cutoff_run_is_posted_by_the_next_run(ca
     assert_ledger_consistent()
 
 
+def test_after_days_of_downtime_the_missed_days_holds_are_still_posted(canteen, at):
+    canteen.order([(canteen.wrap, 1)])  # for Wednesday 2 December
+    with at("2026-12-05T00:00:00Z"):  # Saturday: the cut-off job was down Wednesday to Friday
+        assert (canteen.school, WEDNESDAY) in due_cutoffs()
+        run_due_cutoffs()
+        assert (canteen.school, WEDNESDAY) not in due_cutoffs()
+
+    assert Hold.objects.get().status == HoldStatus.POSTED
+    assert Order.objects.get().payment_id is not None
+    assert accounts.merchant_payable(canteen.settings.merchant).balance == 650
+    assert_ledger_consistent()
+
+
 def test_prep_list_counts_classes_and_labels(canteen, client_for, at):
     FoodProfile.objects.create(student=canteen.student, allergens=["sesame"])
     canteen.order([(canteen.wrap, 2), (canteen.juice, 1)])
