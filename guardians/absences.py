@@ -49,8 +49,11 @@ def absence_report(*, link: GuardianLink, first_day: date, last_day: date, reaso
         )
         days = [first_day + timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
         note_id, student_id = note.pk, note.student_id
+        # robust: the note is committed whatever a receiver does; a receiver that fails is logged by
+        # Django, and never turns the guardian's saved note into a 500.
         transaction.on_commit(
-            lambda: absence_reported.send(sender=AbsenceNote, absence_note_id=note_id, student_id=student_id, dates=days)
+            lambda: absence_reported.send(sender=AbsenceNote, absence_note_id=note_id, student_id=student_id, dates=days),
+            robust=True,
         )
     return note
 

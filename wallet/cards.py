@@ -314,8 +314,10 @@ def _card_charge_locked(*, terminal, card, amount, categories, description, refe
         webhook_events.card_charged_publish(charge=charge)
         remaining = account.available
         threshold = controls.low_balance_threshold
+        # robust: the charge is committed; a failing notice is logged, never a 500 for the terminal.
         transaction.on_commit(
-            lambda: notify_low_balance_if_crossed(student_id=student.pk, before=balance_before, after=remaining, threshold=threshold)
+            lambda: notify_low_balance_if_crossed(student_id=student.pk, before=balance_before, after=remaining, threshold=threshold),
+            robust=True,
         )
     return ChargeApproved(charge, remaining)
 

@@ -36,3 +36,20 @@ def test_absence_after_the_cutoff_leaves_the_order(canteen, at, client_for, djan
         report_absence(client_for(canteen.link.guardian.user), canteen.student, WEDNESDAY.isoformat())
 
     assert Order.objects.get(pk=order_id).status == OrderStatus.PLACED
+
+
+def test_a_failing_receiver_never_turns_the_saved_note_into_a_500(canteen, django_capture_on_commit_callbacks, monkeypatch):
+    from canteen import receivers
+    from guardians.models import AbsenceNote
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the cancellation failed")
+
+    monkeypatch.setattr(receivers, "order_cancel", broken)
+    canteen.order([(canteen.wrap, 1)])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = report_absence(canteen.guardian_client, canteen.student, "2026-12-01", "2026-12-03")
+
+    assert response.status_code == 201, response.content
+    assert AbsenceNote.objects.filter(pk=response.json()["id"]).exists()

@@ -45,3 +45,6 @@ def start_worker(redis_server, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+# The card world of the wallet tests, for the faults that hit a card charge.
+from tests.wallet.conftest import card_world  # noqa: E402,F401

@@ -10,7 +10,7 @@ from django.db import connection, connections
 from django.db.utils import DEFAULT_DB_ALIAS, load_backend
 
 from tests.factories import give_card_money
-from tests.wallet.conftest import assert_ledger_consistent, card_world  # noqa: F401 - the fixture
+from tests.wallet.conftest import assert_ledger_consistent
 from wallet import accounts
 from wallet.models import CardCharge, Entry, LedgerTransaction
 
