@@ -5,6 +5,7 @@ import pytest
 from config.celery import app as celery_app
 from tests.events.conftest import world  # noqa: F401 - a school with staff and a family
 from tests.faults.services import CeleryWorker, RedisServer
+from tests.wallet.conftest import card_world  # noqa: F401 - the faults that hit a card charge use it
 
 
 @pytest.fixture
@@ -45,6 +46,3 @@ def start_worker(redis_server, tmp_path):
     yield start
     for worker in started:
         worker.stop()
-
-# The card world of the wallet tests, for the faults that hit a card charge.
-from tests.wallet.conftest import card_world  # noqa: E402,F401
