@@ -68,6 +68,7 @@ var/secrets.env:
 
 lint: $(DEPS_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 ## clean: forget everything `make run` kept (database, Redis dump, logs, mail, demo secrets)
 clean:

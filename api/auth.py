@@ -17,7 +17,8 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from guardians import clock, sessions
+from core import clock
+from guardians import sessions
 from guardians.models import AuthSession, User
 from guardians.prepared import PreparedRead
 from wallet.models import Terminal

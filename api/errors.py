@@ -15,14 +15,8 @@ from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from guardians.errors import (
-    ConflictError,
-    DomainError,
-    ForbiddenError,
-    NotFoundError,
-    PaymentRefusedError,
-    SessionRevoked,
-)
+from core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError, PaymentRefusedError
+from guardians.errors import SessionRevoked
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://tuckbox.dev/problems/"

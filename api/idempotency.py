@@ -23,7 +23,7 @@ from django.http import HttpResponse
 
 from api.errors import problem_response
 from api.models import IdempotencyRecord
-from guardians import clock
+from core import clock
 from guardians.prepared import insert_instance, update_row
 
 HEADER = "Idempotency-Key"

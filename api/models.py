@@ -1,6 +1,6 @@
 from django.db import models
 
-from guardians import clock
+from core import clock
 
 
 class IdempotencyRecord(models.Model):

@@ -8,7 +8,7 @@ log (a cascade would be refused by the trigger, a SET NULL would erase who acted
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 
 
 class ActorKind(models.TextChoices):

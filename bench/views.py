@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bench.models import BenchCounter, BenchLog
-from guardians import clock
+from core import clock
 
 # Created by bench.datagen; many rows so that concurrent requests do not queue on one lock.
 COUNTER_ROWS = 1024

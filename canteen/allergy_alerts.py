@@ -27,9 +27,9 @@ from django.db import transaction
 
 from canteen.allergens import allergen_label
 from canteen.models import FoodProfile, Order, OrderStatus
-from guardians import clock, school_time
+from core import clock, school_time
+from core.notifications import notify
 from guardians.models import GuardianLink, StaffRole, Student
-from guardians.notifications import notify
 
 
 def line_conflicts(lines, declared: list[str]) -> list[dict]:

@@ -7,6 +7,7 @@ class CanteenConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from canteen import webhook_events  # noqa: F401 - registers the app's webhook event types
         from canteen.models import FoodProfile, MenuItem
         from canteen.receivers import (
             cancel_orders_for_absence,

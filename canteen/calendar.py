@@ -6,7 +6,7 @@ from django.db import connection
 
 from canteen.errors import OrderingClosed, SchoolClosed, TooFarAhead
 from canteen.models import CanteenSettings
-from guardians import clock, school_time
+from core import clock, school_time
 from guardians.models import ClosureDay, School, Term
 
 

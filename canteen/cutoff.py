@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 
 from canteen import calendar, webhook_events
 from canteen.models import CanteenSettings, CutoffRun, Order, OrderStatus
-from guardians import clock, school_time
+from core import clock, school_time
+from core.notifications import notify
 from guardians.models import StaffRole
-from guardians.notifications import notify
 from wallet import accounts, ledger
 from wallet.models import HoldStatus
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from canteen import demo as canteen_demo
 from canteen.models import CanteenSettings, FoodProfile, MenuItem, Order, OrderStatus
 from canteen.orders import LineRequest, order_place
-from guardians import clock
+from core import clock
 from guardians.models import Guardian, GuardianLink, School, Student, Term
 
 LIVE_SCHOOL = dict(code="wattle-grove", name="Wattle Grove Demo School", time_zone="Australia/Sydney", postcode="2000")

@@ -1,6 +1,6 @@
 """Canteen domain errors, each with a stable code."""
 
-from guardians.errors import ConflictError, DomainError, NotFoundError
+from core.errors import ConflictError, DomainError, NotFoundError
 
 
 class OrderingClosed(DomainError):

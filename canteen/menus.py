@@ -8,7 +8,7 @@ from django.db import transaction
 from audit.services import audit_record, changed_fields, snapshot
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import CanteenSettings, FoodProfile, MenuItem
-from guardians import clock
+from core import clock
 from guardians.models import School, Student, User
 from guardians.prepared import INT_LIST, PreparedRead
 

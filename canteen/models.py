@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 from guardians.models import Guardian, School, Student, User
 from wallet.models import Hold, LedgerTransaction, Merchant
 

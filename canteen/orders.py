@@ -17,7 +17,7 @@ from audit.services import audit_record
 from canteen import calendar, configuration, menus, webhook_events
 from canteen.errors import CollectionNotToday, DayNotStarted, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
 from canteen.models import DailyStock, Order, OrderLine, OrderStatus
-from guardians import clock, school_time
+from core import clock, school_time
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, User
 from guardians.prepared import PreparedRead, insert_instance, insert_instances, update_row

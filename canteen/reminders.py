@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from canteen import calendar
 from canteen.models import CanteenSettings, Order, OrderStatus, ReminderOptIn
-from guardians import clock, school_time
+from core import clock, school_time
+from core.notifications import notify
 from guardians.models import GuardianLink
-from guardians.notifications import notify
 
 
 def reminders_send() -> int:

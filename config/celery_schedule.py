@@ -89,12 +89,12 @@ CELERY_BEAT_SCHEDULE.update(
     {
         # Deliveries whose retry time has come (and any a lost task or a broker outage left behind).
         "webhooks-retry-due-deliveries": {
-            "task": "guardians.tasks.retry_due_webhook_deliveries",
+            "task": "core.tasks.retry_due_webhook_deliveries",
             "schedule": 60.0,
         },
         # The delivery log is kept 30 days; 17:10 UTC is the small hours in Australia.
         "webhooks-purge-old-events": {
-            "task": "guardians.tasks.purge_old_webhook_events",
+            "task": "core.tasks.purge_old_webhook_events",
             "schedule": crontab(hour=17, minute=10),
         },
     }

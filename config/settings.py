@@ -258,7 +258,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=102
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Where the file-based backend (`make run`) writes each message, one file per email.
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
-PUSH_BACKEND = env.str("PUSH_BACKEND", default="guardians.notifications.LoggingPushBackend")
+PUSH_BACKEND = env.str("PUSH_BACKEND", default="core.notifications.LoggingPushBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tuckbox.local>")
 
 # --- Payments ---------------------------------------------------------------
@@ -429,8 +429,8 @@ WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
 WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT = env.int("WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT", default=20)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
-        "WebhookEventTypeEnum": "guardians.webhooks.event_types.EVENT_TYPE_CHOICES",
-        "WebhookDeliveryStatusEnum": "guardians.models_webhooks.WebhookDelivery.Status",
+        "WebhookEventTypeEnum": "core.webhooks.event_types.EVENT_TYPE_CHOICES",
+        "WebhookDeliveryStatusEnum": "core.models_webhooks.WebhookDelivery.Status",
     }
 )
 # Last: tidies what drf-spectacular emits so Spectral and client generators accept it.

@@ -1,15 +1,19 @@
-"""The one way to run a Celery task after a write commits: `enqueue_after_commit(task, *args)`.
+"""The one way to run a Celery task after a write commits: `enqueue_after_commit("app.tasks.name", *args)`.
 
 The job is a row (`OutboxJob`) written in the caller's transaction, so it exists exactly when the
 write does. After commit we hand it to the broker once, bounded by the Redis socket timeouts; if
 the broker is down or hung the request still succeeds, the row stays unsent and `core.relay`
 sends it when the broker is back. Delivery is therefore at least once: every task enqueued here
 must be safe to run twice (check state first).
+
+Tasks are named, not imported: a service enqueues its app's task without importing its `tasks`
+module (which imports the service), so there is no import cycle and no import inside a function.
 """
 
 from functools import partial
 
 import structlog
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,22 +22,34 @@ from core.models import OutboxJob
 log = structlog.get_logger("core.jobs")
 
 
-def enqueue_after_commit(task, *args) -> None:
-    """Run `task(*args)` after the current transaction commits (now, outside one). Args must be JSON."""
-    job = OutboxJob.objects.create(task=task.name, args=list(args))
-    transaction.on_commit(partial(_send_now, task, job.pk, job.args))
+def enqueue_after_commit(task_name: str, *args) -> None:
+    """Run the task named `task_name` with `args` after the current transaction commits (now, outside one).
+
+    Args must be JSON. The name is the task's registered `name=` (e.g. "core.tasks.deliver_webhook").
+    """
+    task_by_name(task_name)  # an unknown name fails here, in the caller's test, not later in a worker
+    job = OutboxJob.objects.create(task=task_name, args=list(args))
+    transaction.on_commit(partial(_send_now, task_name, job.pk, job.args))
 
 
-def _send_now(task, job_id: int, args: list) -> None:
+def _send_now(task_name: str, job_id: int, args: list) -> None:
     try:
-        publish(task, job_id, args)
+        publish(task_name, job_id, args)
     except Exception as exc:  # broker down or hung: the row is kept and the relay sends it later
-        log.warning("outbox_send_deferred", job_id=job_id, task=task.name, error=f"{exc.__class__.__name__}: {exc}"[:300])
+        log.warning("outbox_send_deferred", job_id=job_id, task=task_name, error=f"{exc.__class__.__name__}: {exc}"[:300])
         return
     # A relay may have picked an old row in the meantime; it only takes rows past a grace period.
     OutboxJob.objects.filter(pk=job_id, sent_at__isnull=True).update(sent_at=timezone.now())
 
 
-def publish(task, job_id: int, args: list) -> None:
+def publish(task_name: str, job_id: int, args: list) -> None:
     """Hand one job to the broker without Celery's publish retries: the outbox is the retry."""
-    task.apply_async(args=args, task_id=f"outbox-{job_id}", retry=False)
+    task_by_name(task_name).apply_async(args=args, task_id=f"outbox-{job_id}", retry=False)
+
+
+def task_by_name(name: str):
+    """The registered Celery task called `name` (its options, such as acks_late, come with it)."""
+    app = current_app
+    if name not in app.tasks:
+        app.loader.import_default_modules()  # outside a worker, tasks modules load on demand
+    return app.tasks[name]

@@ -22,3 +22,13 @@ class OutboxJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+
+# Notifications and outbound webhooks live in their own modules; importing them here registers them.
+from core.models_notifications import Notification, NotificationPreference  # noqa: E402,F401
+from core.models_webhooks import (  # noqa: E402,F401
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEvent,
+    WebhookSubscription,
+)

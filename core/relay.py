@@ -8,7 +8,7 @@ older than `OUTBOX_RELAY_GRACE_SECONDS`, so a relay does not race the request st
 from datetime import timedelta
 
 import structlog
-from celery import current_app, shared_task
+from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 from django.db import transaction
@@ -51,18 +51,11 @@ def _send_batch(rows: list[OutboxJob]):
     delivered = []
     for row in rows:
         try:
-            publish(_task(row.task), row.pk, row.args)
+            publish(row.task, row.pk, row.args)
         except Exception as exc:  # the broker is still away: keep the rest for the next run
             return delivered, (row, f"{exc.__class__.__name__}: {exc}")
         delivered.append(row)
     return delivered, None
-
-
-def _task(name: str):
-    app = current_app
-    if name not in app.tasks:
-        app.loader.import_default_modules()  # outside a worker, tasks modules load on demand
-    return app.tasks[name]
 
 
 def outbox_purge() -> int:

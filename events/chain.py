@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
+from core import clock
 from events.canonical import canonical_json, sha256_hex
 from events.consent_forms import form_content_hash
 from events.models import GENESIS_HASH, ConsentChain, ConsentRecord
-from guardians import clock
 from guardians.models import School
 
 CANONICAL_VERSION = 1

@@ -3,9 +3,9 @@ with places open. Idempotent: an event is found by school and title, a sign-up b
 
 from datetime import timedelta
 
+from core import clock
 from events import services
 from events.models import Announcement, Event, EventStatus, Signup, SignupStatus
-from guardians import clock
 from guardians.models import GuardianLink, StaffMember, Student
 
 SIGNATURE = {"width": 600, "height": 200, "strokes": [[[40, 150], [60, 90], [95, 140], [130, 70], [150, 130]], [[170, 120], [260, 116]]]}

@@ -1,6 +1,6 @@
 """Event domain errors: stable codes, no HTTP (api/errors.py maps the base kinds to statuses)."""
 
-from guardians.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
+from core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 
 
 class EventInvalid(DomainError):

@@ -1,14 +1,14 @@
-"""What guardians are told, and when. Every notice goes through guardians.notifications (after commit)."""
+"""What guardians are told, and when. Every notice goes through core.notifications (after commit)."""
 
 from collections import defaultdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core.money import format_dollars
+from core.notifications import notify
 from events.links import event_link_url
 from events.models import Event, Signup, SignupStatus
 from guardians.models import GuardianLink, Student, User
-from guardians.notifications import notify
-from wallet.money import format_dollars
 
 
 def local_time(event: Event, instant: datetime) -> str:

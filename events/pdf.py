@@ -18,10 +18,10 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.money import format_dollars
 from events.canonical import sha256_hex
 from events.models import ConsentRecord
 from events.selectors import answers_for_display
-from wallet.money import format_dollars
 
 STYLES = getSampleStyleSheet()
 STYLES.add(ParagraphStyle("Evidence", parent=STYLES["BodyText"], fontName="Courier", fontSize=7.5, leading=9))

@@ -13,7 +13,5 @@ def card_topup_credited(sender, instance: TopUp, update_fields=None, **kwargs):
     if instance.status != TopUp.Status.SUCCEEDED or (update_fields is not None and "status" not in update_fields):
         return
     from events.models import Signup
-    from events.tasks import pay_signup_after_topup
-
     if Signup.objects.filter(card_topup_id=instance.pk).exists():
-        enqueue_after_commit(pay_signup_after_topup, instance.pk)
+        enqueue_after_commit("events.tasks.pay_signup_after_topup", instance.pk)

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from core import clock
 from events.models import Event, Signup
-from guardians import clock
 from guardians.models import Student
 
 

@@ -6,13 +6,14 @@ from datetime import timedelta
 import structlog
 from celery import shared_task
 
+from core import clock
+from core.notifications import notify
 from events import services
 from events.chain import consent_chain_verify
 from events.models import UNPAID_PLACE, ConsentChain, Event, EventStatus, Signup
+from events.services.card_payments import signup_pay_after_topup
 from events.services.places import event_places_refresh
-from guardians import clock
 from guardians.models import StaffMember, StaffRole
-from guardians.notifications import notify
 
 log = structlog.get_logger("events.tasks")
 TRANSIENT = (ConnectionError, TimeoutError)
@@ -72,6 +73,4 @@ def verify_consent_chains() -> list[int]:
 
 @shared_task(name="events.tasks.pay_signup_after_topup", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8)
 def pay_signup_after_topup(topup_id: int) -> int:
-    from events.services.card_payments import signup_pay_after_topup
-
     return len(signup_pay_after_topup(topup_id=topup_id))

@@ -4,9 +4,20 @@ Not wired yet: the events app calls `signup_confirmed_publish` wherever a sign-u
 `confirmed`, inside that transaction, so each confirmation is published once.
 """
 
+from core.webhooks import webhook_event_publish
+from core.webhooks.event_types import SCHOOL, EventType, register
 from events.models import Signup
-from guardians.webhooks import webhook_event_publish
 from wallet.models.ledger import CURRENCY
+
+register(
+    EventType(
+        "event.signup_confirmed",
+        SCHOOL,
+        "A child's place on a school event (excursion, camp, ...) was confirmed: consent signed and any fee paid.",
+        {"signup_id": 64, "event_id": 12, "student_id": 7, "amount_paid": 2500, "currency": "AUD",
+         "confirmed_at": "2026-11-28T06:00:00Z"},
+    ),
+)
 
 
 def signup_confirmed_publish(*, signup: Signup) -> None:

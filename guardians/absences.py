@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from guardians import clock, school_time
+from core import clock, school_time
+from core.notifications import notify
 from guardians.errors import AbsenceDatesInvalid, PermissionMissing
 from guardians.models import AbsenceNote, GuardianLink, StaffMember, User
-from guardians.notifications import notify
 from guardians.selectors import guardian_for_user, staff_for_user
 from guardians.signals import absence_reported
 

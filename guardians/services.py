@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
-from guardians import clock
+from core import clock
 from guardians.errors import (
     AlreadyLinked,
     EmailTaken,

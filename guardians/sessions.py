@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from guardians import clock
+from core import clock
 from guardians.errors import RefreshTokenReused, SessionRevoked, WrongPassword
 from guardians.models import AuthSession, User
 

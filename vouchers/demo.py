@@ -7,7 +7,7 @@ opens durable transactions of its own).
 
 from datetime import date
 
-from guardians import clock
+from core import clock
 from guardians.models import ProgramAdministrator, User
 from vouchers import services
 from vouchers.models import ApprovalStatus, Attestation, AttestationKind, AttestationSource, Program, ProviderApproval

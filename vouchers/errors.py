@@ -5,7 +5,7 @@ token, stale rotating code, wrong date of birth): terminals are throttled on tho
 so voucher numbers cannot be guessed.
 """
 
-from guardians.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
+from core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 
 
 class LookupFailure(Exception):

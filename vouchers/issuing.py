@@ -18,11 +18,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.dateparse import parse_date
 
+from core import clock
+from core.errors import DomainError
 from core.jobs import enqueue_after_commit
-from guardians import clock
-from guardians.errors import DomainError, PermissionMissing
+from core.money import format_dollars
+from core.notifications import notify
+from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
-from guardians.notifications import notify
 from vouchers import eligibility, numbers, periods
 from vouchers.eligibility import Beneficiary
 from vouchers.errors import (
@@ -44,7 +46,6 @@ from vouchers.models import (
     Voucher,
     VoucherState,
 )
-from wallet.money import format_dollars
 
 log = structlog.get_logger("vouchers.issuing")
 
@@ -202,9 +203,7 @@ def bulk_issue_job_create(*, program: Program, created_by: User, csv_text: str) 
         raise BulkCsvInvalid(f"At most {settings.VOUCHER_BULK_MAX_ROWS} rows per file.", max_rows=settings.VOUCHER_BULK_MAX_ROWS)
     with transaction.atomic():
         job = BulkIssueJob.objects.create(program=program, created_by=created_by, csv_text=csv_text, total_rows=len(rows))
-        from vouchers.tasks import bulk_issue_run
-
-        enqueue_after_commit(bulk_issue_run, job.pk)
+        enqueue_after_commit("vouchers.tasks.bulk_issue_run", job.pk)
     return job
 
 

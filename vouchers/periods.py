@@ -1,6 +1,6 @@
 """Dates: issue windows, expiry, ages and terms. Pure functions of local dates.
 
-Every caller passes a local `today` computed in the right zone (guardians.clock);
+Every caller passes a local `today` computed in the right zone (core.clock);
 nothing here reads the clock.
 """
 

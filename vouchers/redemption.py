@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
-from guardians import clock
-from guardians.errors import DomainError
+from core import clock
+from core.errors import DomainError
 from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
 from vouchers import numbers, rules, tokens, webhook_events
 from vouchers.errors import (

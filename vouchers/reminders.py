@@ -10,11 +10,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
-from guardians import clock
-from guardians.notifications import notify
+from core import clock
+from core.money import format_dollars
+from core.notifications import notify
 from vouchers import numbers
 from vouchers.models import LIVE_STATES, Voucher
-from wallet.money import format_dollars
 
 
 def expiry_reminders_send() -> int:

@@ -13,8 +13,8 @@ from datetime import date
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 
+from core.money import format_dollars
 from vouchers.models import IssueWindow, Program, RedemptionLine, Voucher, VoucherState
-from wallet.money import format_dollars
 
 GROUPINGS = ("program", "school", "postcode", "category")
 CSV_COLUMNS = [

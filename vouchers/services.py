@@ -10,10 +10,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record, changed_fields, snapshot
-from guardians import clock
-from guardians.errors import DomainError
+from core import clock
+from core.errors import DomainError
+from core.notifications import notify
 from guardians.models import ProgramAdministrator, School, Student, User
-from guardians.notifications import notify
 from vouchers.errors import (
     ApprovalStateInvalid,
     CategoryNotOffered,

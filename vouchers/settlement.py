@@ -20,13 +20,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
-from guardians import clock
+from core import clock
+from core.money import format_dollars
 from vouchers import numbers, payouts, webhook_events
 from vouchers.models import Redemption, Settlement
 from wallet import accounts, ledger
 from wallet.gateway import GatewayDeclined, GatewayRejected, GatewayUnavailable
 from wallet.models import Account, AccountKind, Merchant
-from wallet.money import format_dollars
 
 log = structlog.get_logger("vouchers.settlement")
 

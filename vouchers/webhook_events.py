@@ -6,9 +6,28 @@ that moves the money, so each is published once per movement.
 
 from collections import defaultdict
 
-from guardians.webhooks import webhook_event_publish
+from core.webhooks import webhook_event_publish
+from core.webhooks.event_types import PROGRAM, EventType, register
 from vouchers.models import Redemption, Settlement
 from wallet.models.ledger import CURRENCY
+
+register(
+    EventType(
+        "voucher.redeemed",
+        PROGRAM,
+        "A provider redeemed one or more of the program's vouchers at a terminal.",
+        {"redemption_id": 301, "merchant_id": 9, "amount": 10000, "currency": "AUD", "category": "sport",
+         "voucher_ids": [1201], "created_at": "2026-11-28T05:10:00Z"},
+    ),
+    EventType(
+        "voucher.settlement_paid",
+        PROGRAM,
+        "A settlement that pays a provider was paid out; `amount` is this program's part of it (its redemptions "
+        "less voids). A settlement covering several programs sends each its own event.",
+        {"settlement_id": 55, "merchant_id": 9, "business_date": "2026-11-27", "amount": 10000, "currency": "AUD",
+         "paid_at": "2026-11-28T15:50:00Z"},
+    ),
+)
 
 
 def voucher_redeemed_publish(*, redemption: Redemption, voucher_ids: list[int]) -> None:

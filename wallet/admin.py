@@ -3,7 +3,7 @@ from django.db import transaction
 
 from audit.actors import platform_actor
 from audit.services import audit_record
-from guardians import clock
+from core import clock
 from wallet import card_acceptance
 from wallet.models import Account, CardAcceptance, Entry, LedgerTransaction, Merchant, ReconciliationIssue, Terminal
 

@@ -8,8 +8,8 @@ the school disables it, since they only give the child's money back.
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from guardians import clock
-from guardians.errors import NotFoundError
+from core import clock
+from core.errors import NotFoundError
 from guardians.models import School, User
 from wallet.errors import CardAcceptanceNotFound
 from wallet.models import CardAcceptance, Merchant

@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from audit.services import audit_record
-from guardians import clock, school_time
+from core import clock, school_time
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
 from guardians.prepared import PreparedRead, insert_instance

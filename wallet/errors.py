@@ -1,6 +1,6 @@
 """Wallet domain errors. Card declines share PaymentRefusedError so the API answers 402."""
 
-from guardians.errors import ConflictError, DomainError, NotFoundError, PaymentRefusedError
+from core.errors import ConflictError, DomainError, NotFoundError, PaymentRefusedError
 
 
 class TerminalNotFound(NotFoundError):

@@ -19,7 +19,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
-from guardians import clock
+from core import clock
 from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
 from wallet.errors import InsufficientFunds
 from wallet.models import Account, Entry, Hold, HoldStatus, LedgerTransaction

@@ -2,9 +2,9 @@
 
 import structlog
 
-from guardians import school_time
+from core import school_time
+from core.notifications import notify
 from guardians.models import GuardianLink, Student
-from guardians.notifications import notify
 from wallet.models import SpendingControls, TopUp
 
 log = structlog.get_logger("wallet.notifications")

@@ -26,7 +26,7 @@ import structlog
 from django.db import connection, transaction
 from django.db.models import F, Sum
 
-from guardians import clock
+from core import clock
 from wallet.accounts import PROCESSOR_CLEARING
 from wallet.models import Account, Entry, Hold, HoldStatus, LedgerTransaction, ReconciliationIssue, TopUp, TopUpRefund
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 
-from guardians import clock, school_time
+from core import clock, school_time
 from guardians.models import Guardian, GuardianLink, StaffRole, Student, User
 from guardians.prepared import PreparedRead
 from guardians.selectors import guardian_for_user, staff_for_user

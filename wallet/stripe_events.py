@@ -31,8 +31,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from core import clock
 from core.jobs import enqueue_after_commit
-from guardians import clock
 from wallet import accounts, ledger, webhook_events
 from wallet.errors import WebhookPayloadInvalid, WebhookSignatureInvalid
 from wallet.gateway import get_gateway
@@ -79,9 +79,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None) -> tuple[St
         )
         if event.processed_at is None:
             # A redelivery of an event not yet processed (a failure, a lost task) is a nudge to try again.
-            from wallet.tasks import process_stripe_event  # tasks import this module
-
-            enqueue_after_commit(process_stripe_event, event.pk)
+            enqueue_after_commit("wallet.tasks.process_stripe_event", event.pk)
     log.info("stripe_event_received", event_id=event.pk, type=event.type, duplicate=not created)
     return event, created
 

@@ -6,7 +6,7 @@ import secrets
 
 from django.db import transaction
 
-from guardians import clock
+from core import clock
 from guardians.prepared import PreparedRead
 from wallet.models import Merchant, Terminal
 

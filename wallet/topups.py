@@ -19,9 +19,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from core import clock
+from core.errors import DomainError
 from core.jobs import enqueue_after_commit
-from guardians import clock
-from guardians.errors import DomainError
 from guardians.models import Guardian, GuardianLink
 from guardians.prepared import PreparedRead
 from wallet import accounts, gateway, ledger
@@ -399,9 +399,7 @@ def auto_topup_check(student_id: int) -> TopUp | None:
             )
     except IntegrityError:
         return None  # another charge in the same dip got there first
-    from wallet.tasks import submit_automatic_topup
-
-    enqueue_after_commit(submit_automatic_topup, topup.pk)
+    enqueue_after_commit("wallet.tasks.submit_automatic_topup", topup.pk)
     log.info("auto_topup_started", topup_id=topup.pk, student_id=student_id, threshold=threshold, balance=card_account.available)
     return topup
 

@@ -4,10 +4,29 @@ Each `*_publish` runs inside the transaction that moves the money, so it is reco
 per movement: an idempotent replay moves nothing and publishes nothing.
 """
 
+from core.webhooks import webhook_event_publish
+from core.webhooks.event_types import SCHOOL, EventType, register
 from guardians.models import GuardianLink
-from guardians.webhooks import webhook_event_publish
 from wallet.models import CardCharge, TopUp
 from wallet.models.ledger import CURRENCY
+
+register(
+    EventType(
+        "wallet.topup_succeeded",
+        SCHOOL,
+        "A guardian's card top-up was paid and credited. Sent to each school where the guardian has a linked "
+        "child; `student_id` is set for an automatic top-up of that school's student.",
+        {"topup_id": 41, "guardian_id": 2, "student_id": None, "amount": 2000, "fee": 0, "currency": "AUD",
+         "automatic": False, "succeeded_at": "2026-11-28T03:01:12Z"},
+    ),
+    EventType(
+        "card.charged",
+        SCHOOL,
+        "A merchant terminal charged a student's card (once per charge; retries of the same sale are not resent).",
+        {"charge_id": 912, "student_id": 7, "merchant_id": 1, "terminal_id": 3, "amount": 350, "currency": "AUD",
+         "categories": ["canteen"], "created_at": "2026-11-28T00:45:00Z"},
+    ),
+)
 
 
 def card_charged_publish(*, charge: CardCharge) -> None:

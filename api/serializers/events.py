@@ -420,7 +420,7 @@ class NotificationPreferencesInput(serializers.Serializer):
     preferences = NotificationPreferenceChoiceInput(many=True, max_length=50)
 
     def validate_preferences(self, value):
-        from guardians.notification_kinds import KINDS
+        from core.notification_kinds import KINDS
 
         unknown = [choice["kind"] for choice in value if choice["kind"] not in KINDS]
         if unknown:

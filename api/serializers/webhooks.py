@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from guardians.models_webhooks import WebhookDelivery
-from guardians.webhooks.event_types import EVENT_TYPE_CHOICES, EVENT_TYPES, PROGRAM, SCHOOL
+from core.models_webhooks import WebhookDelivery
+from core.webhooks.event_types import EVENT_TYPE_CHOICES, EVENT_TYPES, PROGRAM, SCHOOL
 
 
 def event_type_field():

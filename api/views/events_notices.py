@@ -27,10 +27,12 @@ from api.serializers.events import (
     NotificationUnreadOutput,
 )
 from api.views.events_common import TAG_ABSENCES, TAG_NOTICES
+from core import notifications
+from core.models import Notification
 from events import services
 from events.models import Announcement, Event
-from guardians import absences, notifications
-from guardians.models import AbsenceNote, Notification, StaffRole
+from guardians import absences
+from guardians.models import AbsenceNote, StaffRole
 from guardians.selectors import active_link, guardian_for_user, staff_for_user
 
 NOTIFICATION_EXAMPLE = {

@@ -13,10 +13,10 @@ from api.permissions import IsSchoolStaff
 from api.schema import problems
 from api.serializers.events import RosterOutput
 from api.views.events_common import TAG_STAFF, staff_event
+from core import clock
+from core.money import format_dollars
 from events import selectors
 from events.pdf import roster_pdf
-from guardians import clock
-from wallet.money import format_dollars
 
 ROSTER_EXAMPLE = {
     "event_id": 5,

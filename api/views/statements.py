@@ -21,10 +21,10 @@ from api.serializers.statements import (
     StudentCardSummaryOutput,
     WalletBalanceOutput,
 )
+from core.money import format_dollars
 from guardians.selectors import guardian_for_user
 from wallet import accounts, selectors
 from wallet.models import Entry
-from wallet.money import format_dollars
 
 TAG_WALLET = "Wallet"
 TAG_CARDS = "Cards"

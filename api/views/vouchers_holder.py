@@ -21,10 +21,10 @@ from api.serializers.vouchers import (
 )
 from api.throttles import FailOpenRateThrottle
 from api.views.vouchers import STATE_CODES, TAG_HOLDERS, VOUCHER_EXAMPLE
-from guardians import clock
+from core import clock
+from core.money import format_dollars
 from vouchers import codes, numbers, qr, selectors, tokens
 from vouchers.models import Voucher
-from wallet.money import format_dollars
 
 CODE_EXAMPLE = {
     "payload": "TBV1.AEBAEZDFO4WTKMZVGM3DEMRQGAYD....48213377",

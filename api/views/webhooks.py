@@ -23,12 +23,12 @@ from api.serializers.webhooks import (
     WebhookSubscriptionSecretOutput,
     WebhookSubscriptionUpdateInput,
 )
+from core.models_webhooks import WebhookDelivery, WebhookSubscription
+from core.webhooks import selectors as webhook_selectors
+from core.webhooks.event_types import EVENT_TYPES
 from guardians import selectors
+from guardians import webhook_subscriptions as subscriptions
 from guardians.models import StaffRole
-from guardians.models_webhooks import WebhookDelivery, WebhookSubscription
-from guardians.webhooks import selectors as webhook_selectors
-from guardians.webhooks import subscriptions
-from guardians.webhooks.event_types import EVENT_TYPES
 from vouchers.selectors import programs_administered_by
 
 TAG = "Webhooks"

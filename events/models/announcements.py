@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from guardians import clock
+from core import clock
 from guardians.models import School, User
 
 

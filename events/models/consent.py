@@ -8,7 +8,7 @@ lock serialises appends, so two sign-ups can never both follow the same record.
 
 from django.db import models
 
-from guardians import clock
+from core import clock
 from guardians.models import Guardian, GuardianLink, School, Student
 
 GENESIS_HASH = "0" * 64

@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import F, Q
 
-from guardians import clock
+from core import clock
 from guardians.models import School, User
 
 

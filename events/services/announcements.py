@@ -2,10 +2,10 @@
 
 from django.db import transaction
 
+from core.notifications import notify
 from events.errors import AudienceInvalid
 from events.models import LIVE, Announcement, Audience, Event, Signup
 from guardians.models import GuardianLink, StaffMember, Student
-from guardians.notifications import notify
 
 
 def _audience_students(*, staff: StaffMember, audience: str, year_level, roll_class: str, event: Event | None):

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import structlog
 
+from core.errors import DomainError
+from core.notifications import notify
 from events.errors import PaymentDeadlinePassed, SignupNotPayable
 from events.models import UNPAID_PLACE, EventStatus, PaymentMethod, Signup
 from events.rules import payment_overdue
 from events.services.payments import signup_pay_wallet
-from guardians.errors import DomainError
 from guardians.models import Guardian
-from guardians.notifications import notify
 from wallet import topups
 from wallet.models import TopUp
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from audit.services import audit_record, changed_fields, snapshot
+from core import clock
 from core.jobs import enqueue_after_commit
 from events import notices
 from events.consent_forms import form_content_hash, form_content_normalise
@@ -12,7 +13,6 @@ from events.errors import CapacityBelowTaken, EventInvalid, EventStateInvalid, S
 from events.models import HOLDS_PLACE, LIVE, ConsentFormVersion, Event, EventStatus, Signup, SignupStatus
 from events.rules import eligible_students_q, signups_open
 from events.services.places import offer_places_locked
-from guardians import clock
 from guardians.models import StaffMember, Student, User
 
 EDITABLE_FIELDS = (
@@ -162,8 +162,6 @@ def event_cancel(*, event_id: int, staff: StaffMember, reason: str = "") -> Even
 
     Cancelling twice is harmless; the refund task is idempotent.
     """
-    from events.tasks import settle_cancelled_event
-
     now = clock.now()
     with transaction.atomic(durable=True):
         event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id, school=staff.school)
@@ -187,5 +185,5 @@ def event_cancel(*, event_id: int, staff: StaffMember, reason: str = "") -> Even
             signups_cancelled=ended,
         )
         if was_published:
-            enqueue_after_commit(settle_cancelled_event, event.pk)
+            enqueue_after_commit("events.tasks.settle_cancelled_event", event.pk)
     return event

@@ -9,11 +9,11 @@ whatever the retries.
 
 from django.db import transaction
 
+from core import clock
 from events import notices, webhook_events
 from events.errors import PaymentDeadlinePassed, SignupNotFound, SignupNotPayable
 from events.models import UNPAID_PLACE, Event, EventStatus, PaymentMethod, Signup, SignupStatus
 from events.rules import payment_overdue
-from guardians import clock
 from guardians.models import Guardian
 from wallet import accounts, ledger
 from wallet.models import Account, AccountKind, LedgerTransaction

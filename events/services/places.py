@@ -10,10 +10,10 @@ from datetime import datetime
 
 from django.db import transaction
 
+from core import clock
 from events import notices, webhook_events
 from events.models import HOLDS_PLACE, UNPAID_PLACE, Event, EventStatus, Signup, SignupStatus
 from events.rules import offer_deadline
-from guardians import clock
 
 
 def places_taken_locked(event: Event) -> int:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core import clock
 from events import notices, webhook_events
 from events.chain import consent_append_locked
 from events.consent_forms import answers_validate
@@ -26,7 +27,6 @@ from events.rules import is_eligible, refund_amount, signups_open
 from events.services.payments import refund_locked
 from events.services.places import places_taken_locked, release_overdue_locked
 from events.signature import signature_prepare
-from guardians import clock
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink
 

@@ -2,11 +2,11 @@
 
 from django.db import transaction
 
+from core import clock, school_time
 from events import notices
 from events.errors import AttendanceNotOpen, EventNotOpen, SignupNotFound, SignupStateInvalid
 from events.models import LIVE, UNPAID_PLACE, Attendance, Event, EventStatus, Signup, SignupStatus
 from events.rules import eligible_students_q, signups_open
-from guardians import clock, school_time
 from guardians.models import StaffMember, Student
 
 

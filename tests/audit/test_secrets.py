@@ -5,7 +5,7 @@ import pytest
 from audit.models import AuditEntry
 from audit.redaction import REDACTED, redacted
 from audit.services import audit_record
-from guardians.models_webhooks import WebhookSubscription
+from core.models_webhooks import WebhookSubscription
 from tests.audit.conftest import only_row
 from tests.factories import StaffFactory, StudentFactory
 

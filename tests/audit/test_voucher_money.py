@@ -2,7 +2,7 @@
 
 import pytest
 
-from guardians import clock
+from core import clock
 from tests.audit.conftest import only_row
 from tests.vouchers.conftest import _at_start, clock_at, post, redeem, world  # noqa: F401 - the vouchers set-up, clock included
 from tests.vouchers.factories import app_qr, issue

@@ -9,7 +9,7 @@ import pytest
 
 from canteen.allergy_alerts import orders_recheck_allergens
 from canteen.models import FoodProfile, Order, OrderStatus
-from guardians.models import Notification
+from core.models import Notification
 from tests.canteen.label_reader import labels_of, read_labels
 from tests.factories import GuardianLinkFactory, StaffFactory
 

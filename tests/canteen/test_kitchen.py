@@ -8,7 +8,7 @@ from canteen import labels, orders
 from canteen.cutoff import cutoff_run, due_cutoffs
 from canteen.models import CutoffRun, FoodProfile, MenuItem, Order, OrderStatus
 from canteen.tasks import run_due_cutoffs
-from guardians.models import Notification
+from core.models import Notification
 from tests.canteen.conftest import WEDNESDAY
 from tests.factories import GuardianLinkFactory, StaffFactory, StudentCardFactory, give_card_money, give_wallet_money
 from tests.wallet.conftest import assert_ledger_consistent

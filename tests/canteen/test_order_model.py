@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 
 from canteen import cutoff, orders
 from canteen.models import CanteenSettings, DailyStock, MenuItem, Order, OrderStatus
-from guardians.errors import DomainError
+from core.errors import DomainError
 from tests.factories import GuardianLinkFactory, MerchantFactory, SchoolFactory, StudentFactory
 from tests.state_machines import LedgerInvariants, machine_settings
 from wallet import accounts, ledger

@@ -6,7 +6,7 @@ import pytest
 
 from canteen.models import ReminderOptIn
 from canteen.tasks import send_cutoff_reminders
-from guardians.models import Notification
+from core.models import Notification
 from tests.canteen.conftest import make_canteen
 
 pytestmark = pytest.mark.django_db

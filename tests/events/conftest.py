@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from core import clock
 from events import services
 from events.models import Event
-from guardians import clock
 from guardians.models import GuardianLink, School, StaffMember, Student
 from tests.factories import GuardianLinkFactory, SchoolFactory, StaffFactory, StudentFactory
 

@@ -7,11 +7,11 @@ import json
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from core.models import Notification
 from events.chain import record_hash
 from events.models import ConsentFormVersion, ConsentRecord
 from events.pdf import consent_pdf
 from events.tasks import verify_consent_chains
-from guardians.models import Notification
 from tests.events.conftest import family, make_event, sign
 from tests.helpers import assert_problem
 

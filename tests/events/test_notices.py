@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from guardians import school_time
-from guardians.models import AbsenceNote, Notification
+from core import school_time
+from core.models import Notification
+from guardians.models import AbsenceNote
 from guardians.signals import absence_reported
 from tests.events.conftest import family, make_event, sign
 from tests.factories import GuardianLinkFactory, StaffFactory

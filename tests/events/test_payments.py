@@ -8,12 +8,12 @@ import pytest
 import time_machine
 from django.core import mail, signing
 
+from core.models import Notification
 from events import links, services
 from events.links import event_link_token
 from events.models import Signup, SignupStatus
 from events.services.payments import event_fees_account
 from events.tasks import advance_waitlists, settle_cancelled_event
-from guardians.models import Notification
 from tests.events.conftest import family, make_event, sign
 from tests.factories import GuardianLinkFactory, give_wallet_money
 from tests.helpers import assert_problem

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.core import mail
 
+from core import clock
+from core.models import Notification, NotificationPreference
 from events.models import ConsentFormVersion, Event, EventStatus
-from guardians import clock
-from guardians.models import Notification, NotificationPreference
 from tests.events.conftest import FORM, event_fields, family, make_event
 from tests.factories import StaffFactory
 from tests.helpers import assert_problem

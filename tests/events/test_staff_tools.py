@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.core import mail
 
+from core.models import Notification
 from events.models import Signup, SignupStatus
 from events.tasks import send_due_reminders
-from guardians.models import Notification
 from tests.events.conftest import family, make_event, sign
 from tests.factories import GuardianLinkFactory, StaffFactory
 from tests.helpers import assert_problem

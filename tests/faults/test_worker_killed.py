@@ -9,10 +9,10 @@ import psycopg
 import pytest
 from django.db import connection
 
+from core.models import Notification
 from events import services
 from events.models import Signup
 from events.services.payments import event_fees_account
-from guardians.models import Notification
 from tests.events.conftest import family, make_event, sign
 from tests.factories import give_wallet_money
 from tests.faults.services import wait_for

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from guardians.webhooks.subscriptions import webhook_subscription_create
+from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.factories import (
     GuardianLinkFactory,
     MerchantFactory,

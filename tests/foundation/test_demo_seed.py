@@ -99,7 +99,7 @@ def test_the_seed_refuses_a_system_that_takes_real_money(settings):
 def test_the_live_cut_off_order_is_held_until_the_cut_off_and_charged_by_its_run(time_machine):
     from canteen import cutoff
     from canteen.models import Order
-    from guardians import clock
+    from core import clock
 
     time_machine.move_to("2026-12-06T22:00:00Z", tick=False)  # a Sunday in the school holidays
     call_command("demo_seed", "--quiet", "--live-cutoff-seconds", "120")

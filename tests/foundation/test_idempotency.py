@@ -15,7 +15,7 @@ from django.conf import settings
 from api.idempotency import caller_scope, request_fingerprint
 from api.models import IdempotencyRecord
 from api.tasks import purge_expired_idempotency_keys
-from guardians import clock
+from core import clock
 from guardians.models import LinkCode
 from tests.concurrency import run_concurrently
 from tests.factories import GuardianLinkFactory, StaffFactory, StudentFactory

@@ -18,10 +18,11 @@ from django.urls import resolve
 from api.idempotency import HEADER
 from api.idempotency_exempt import EXEMPT_POSTS
 from canteen.models import MenuItem, Order
+from core.models import Notification
+from core.models_webhooks import WebhookDelivery, WebhookSubscription
 from events.models import Announcement, Event, Signup
-from guardians.models import AbsenceNote, Notification
-from guardians.models_webhooks import WebhookDelivery, WebhookSubscription
-from guardians.webhooks.subscriptions import webhook_subscription_create
+from guardians.models import AbsenceNote
+from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.canteen.conftest import MONDAY_MORNING, make_canteen
 from tests.events.conftest import FORM, event_fields, make_event
 from tests.factories import (

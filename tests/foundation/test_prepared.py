@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from api.models import IdempotencyRecord
-from guardians import clock
+from core import clock
+from core.models_webhooks import WebhookSubscription
 from guardians.models import AuthSession, Student
-from guardians.models_webhooks import WebhookSubscription
 from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
 from tests.factories import GuardianLinkFactory, SchoolFactory, StaffFactory, StudentFactory, UserFactory
 

@@ -20,7 +20,7 @@ from events.links import event_link_token
 from events.services.signups import Evidence
 from guardians import absences
 from guardians.models import StaffRole
-from guardians.webhooks.subscriptions import webhook_subscription_create
+from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.factories import (
     GuardianLinkFactory,
     MerchantFactory,

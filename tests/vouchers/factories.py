@@ -7,7 +7,7 @@ from datetime import date
 import factory
 from factory.django import DjangoModelFactory
 
-from guardians import clock
+from core import clock
 from tests.factories import GuardianLinkFactory, MerchantFactory, ProgramAdministratorFactory
 from vouchers import eligibility, issuing, services, tokens
 from vouchers.models import ApprovalStatus, Attestation, AttestationKind, AttestationSource, ProviderApproval

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from guardians.models import Notification
+from core.models import Notification
 from tests.factories import GuardianLinkFactory, StudentFactory, UserFactory
 from tests.helpers import assert_problem
 from tests.vouchers.conftest import post

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.core.cache import cache
 from PIL import Image
 
-from guardians import clock
+from core import clock
 from tests.helpers import assert_problem
 from tests.vouchers.conftest import START, preview
 from tests.vouchers.factories import app_qr, issue, printed_qr

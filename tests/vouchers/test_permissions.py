@@ -11,7 +11,7 @@ import pytest
 from django.urls import URLPattern
 
 from api.routes import vouchers as voucher_routes
-from guardians import clock
+from core import clock
 from tests.factories import GuardianLinkFactory, MerchantFactory, ProgramAdministratorFactory, StaffFactory
 from tests.helpers import assert_problem
 from tests.vouchers.conftest import redeem

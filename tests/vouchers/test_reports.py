@@ -2,7 +2,7 @@
 
 import pytest
 
-from guardians.models import Notification
+from core.models import Notification
 from tests.factories import GuardianLinkFactory, SchoolFactory, StudentFactory
 from tests.helpers import assert_problem
 from tests.vouchers.conftest import post, redeem, sydney

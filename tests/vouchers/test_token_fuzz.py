@@ -14,8 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.cache import cache
 
-from guardians import clock
-from guardians.errors import DomainError
+from core import clock
+from core.errors import DomainError
 from tests.vouchers.conftest import preview
 from tests.vouchers.factories import app_qr, issue, printed_qr
 from vouchers import numbers, tokens

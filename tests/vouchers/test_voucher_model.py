@@ -29,7 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from guardians.errors import DomainError
+from core.errors import DomainError
 from tests.factories import (
     GuardianLinkFactory,
     MerchantFactory,

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import pytest
 from django.db import connection
 
-from guardians.models import GuardianLink, Notification, Student
+from core.models import Notification
+from guardians.models import GuardianLink, Student
 from tests.concurrency import run_concurrently
 from tests.factories import GuardianLinkFactory, MerchantFactory, StudentCardFactory, give_card_money
 from tests.helpers import assert_problem

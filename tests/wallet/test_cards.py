@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from guardians import clock
-from guardians.models import Notification
+from core import clock
+from core.models import Notification
 from tests.factories import (
     GuardianLinkFactory,
     MerchantFactory,

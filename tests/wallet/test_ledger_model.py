@@ -31,7 +31,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from guardians.errors import DomainError
+from core.errors import DomainError
 from guardians.models import School, Student
 from tests.factories import GuardianLinkFactory, MerchantFactory, StudentCardFactory
 from tests.state_machines import LedgerInvariants, machine_settings

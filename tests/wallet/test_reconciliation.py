@@ -12,7 +12,7 @@ from django.test import RequestFactory
 
 from config.celery import app as celery_app
 from config.celery_schedule import CELERY_BEAT_SCHEDULE
-from guardians import clock
+from core import clock
 from guardians.models import StaffRole
 from tests.factories import (
     GuardianFactory,

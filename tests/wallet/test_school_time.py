@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from guardians import school_time
+from core import school_time
 from tests.factories import SchoolFactory, give_card_money
 from tests.wallet.test_cards import charge
 from wallet.models import SpendingControls

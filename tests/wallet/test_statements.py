@@ -13,6 +13,7 @@ import time_machine
 from django.db import transaction
 
 from api.pagination import CursorPage
+from core.money import format_dollars
 from guardians.models import StaffRole
 from tests.factories import (
     GuardianFactory,
@@ -26,7 +27,6 @@ from tests.factories import (
 from tests.helpers import assert_problem
 from wallet import accounts, cards, ledger, selectors
 from wallet.models import CardCharge, Entry, LedgerTransaction, SpendingControls
-from wallet.money import format_dollars
 from wallet.terminal_keys import terminal_create
 
 pytestmark = pytest.mark.django_db

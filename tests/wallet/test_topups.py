@@ -7,7 +7,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from api.auth import tokens_for_new_session
-from guardians import clock
+from core import clock
 from tests.concurrency import run_concurrently
 from tests.factories import GuardianFactory, StaffFactory, give_wallet_money
 from tests.helpers import assert_problem

@@ -3,8 +3,8 @@
 import pytest
 
 from config.celery import app as celery_app
-from guardians.models_webhooks import WebhookEvent, WebhookSubscription
-from guardians.webhooks.subscriptions import webhook_subscription_create
+from core.models_webhooks import WebhookEvent, WebhookSubscription
+from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.factories import StaffFactory
 from tests.webhooks.receiver import Receiver, load_verify_recipe
 

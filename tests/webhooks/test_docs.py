@@ -4,8 +4,8 @@ import re
 
 import time_machine
 
-from guardians.webhooks.delivery import RETRY_DELAYS
-from guardians.webhooks.event_types import EVENT_TYPES, PING
+from core.webhooks.delivery import RETRY_DELAYS
+from core.webhooks.event_types import EVENT_TYPES, PING
 from tests.webhooks.receiver import API_GUIDE
 
 

@@ -3,7 +3,7 @@
 import pytest
 import time_machine
 
-from guardians.webhooks.subscriptions import webhook_subscription_create
+from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.factories import MerchantFactory, StaffFactory
 from tests.webhooks.conftest import events_of, subscribe
 from wallet.terminal_keys import terminal_create

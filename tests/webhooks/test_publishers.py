@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from canteen.cutoff import cutoff_run
-from guardians.models_webhooks import WebhookDelivery
+from core.models_webhooks import WebhookDelivery
 from tests.canteen.conftest import MONDAY_MORNING, WEDNESDAY, make_canteen
 from tests.factories import GuardianFactory, GuardianLinkFactory, StudentFactory
 from tests.webhooks.conftest import events_of, subscribe

@@ -2,11 +2,12 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
-import guardians.clock
-import guardians.models
-import vouchers.models.programs
 from django.conf import settings
 from django.db import migrations, models
+
+import core.clock
+import guardians.models
+import vouchers.models.programs
 
 
 class Migration(migrations.Migration):
@@ -26,7 +27,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('date_of_birth', models.DateField()),
                 ('postcode', models.CharField(blank=True, max_length=4)),
-                ('created_at', models.DateTimeField(default=guardians.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='voucher_beneficiary', to=settings.AUTH_USER_MODEL)),
             ],
         ),
@@ -35,7 +36,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('stripe_account_id', models.CharField(max_length=64)),
-                ('updated_at', models.DateTimeField(default=guardians.clock.now)),
+                ('updated_at', models.DateTimeField(default=core.clock.now)),
                 ('merchant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='voucher_payout_destination', to='wallet.merchant')),
                 ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
@@ -70,7 +71,7 @@ class Migration(migrations.Migration):
                 ('stackable', models.BooleanField(default=False, help_text='Several vouchers may pay one bill.')),
                 ('one_provider', models.BooleanField(default=False, help_text='A voucher is spent with one provider only.')),
                 ('once_per_term', models.BooleanField(default=False, help_text='A beneficiary may not pay the same provider with two vouchers in one term.')),
-                ('created_at', models.DateTimeField(default=guardians.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('administrators', models.ManyToManyField(blank=True, related_name='programs', to='guardians.programadministrator')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('eligible_schools', models.ManyToManyField(blank=True, related_name='voucher_programs', to='guardians.school')),
@@ -113,7 +114,7 @@ class Migration(migrations.Migration):
                 ('skipped_rows', models.PositiveIntegerField(default=0, help_text="Rows whose beneficiary already had this period's vouchers.")),
                 ('failed_rows', models.PositiveIntegerField(default=0)),
                 ('errors', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=guardians.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -130,7 +131,7 @@ class Migration(migrations.Migration):
                 ('categories', models.JSONField(default=list)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('suspended', 'Suspended')], default='pending', max_length=10)),
                 ('note', models.CharField(blank=True, max_length=300)),
-                ('applied_at', models.DateTimeField(default=guardians.clock.now)),
+                ('applied_at', models.DateTimeField(default=core.clock.now)),
                 ('abn', models.CharField(blank=True, max_length=11)),
                 ('insurance_expires_on', models.DateField(blank=True, null=True)),
                 ('wwcc_expires_on', models.DateField(blank=True, help_text='Working-with-children check.', null=True)),
@@ -161,7 +162,7 @@ class Migration(migrations.Migration):
                 ('transfer_id', models.CharField(blank=True, max_length=100)),
                 ('statement_csv', models.TextField()),
                 ('last_error', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=guardians.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('paid_at', models.DateTimeField(blank=True, null=True)),
                 ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='voucher_settlements', to='wallet.merchant')),
                 ('reversal_transaction', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wallet.ledgertransaction')),
@@ -180,7 +181,7 @@ class Migration(migrations.Migration):
                 ('amount', models.PositiveIntegerField()),
                 ('description', models.CharField(blank=True, max_length=200)),
                 ('reference', models.CharField(max_length=200, unique=True)),
-                ('created_at', models.DateTimeField(default=guardians.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('voided_at', models.DateTimeField(blank=True, null=True)),
                 ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='voucher_redemptions', to='wallet.merchant')),
                 ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='vouchers.program')),
@@ -211,7 +212,7 @@ class Migration(migrations.Migration):
                 ('state', models.CharField(choices=[('issued', 'Issued'), ('partly_redeemed', 'Partly Redeemed'), ('redeemed', 'Redeemed'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('revoked', 'Revoked')], default='issued', max_length=16)),
                 ('time_zone', models.CharField(max_length=64)),
                 ('issued_on', models.DateField()),
-                ('issued_at', models.DateTimeField(default=guardians.clock.now)),
+                ('issued_at', models.DateTimeField(default=core.clock.now)),
                 ('expires_on', models.DateField(help_text='Last local day the voucher can be used.')),
                 ('expires_at', models.DateTimeField(help_text='The local midnight that ends `expires_on`, in UTC.')),
                 ('issue_source', models.CharField(choices=[('application', 'Application'), ('bulk', 'Bulk')], max_length=12)),
@@ -253,7 +254,7 @@ class Migration(migrations.Migration):
                 ('evidence', models.CharField(blank=True, max_length=200)),
                 ('valid_from', models.DateField()),
                 ('valid_until', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=guardians.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
                 ('attested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('student', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='voucher_attestations', to='guardians.student')),

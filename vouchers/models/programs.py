@@ -7,7 +7,7 @@ A program is configuration, not code: Active Kids, Creative Kids, the two-vouche
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 from guardians.models import ProgramAdministrator, School, Student, User, validate_time_zone
 from wallet.models import Account
 

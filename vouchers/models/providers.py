@@ -5,7 +5,7 @@ from datetime import date
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 from guardians.models import User
 from vouchers.models.programs import Program
 from wallet.models import Merchant, Terminal

@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 from vouchers.models.programs import Program
 from vouchers.models.vouchers import Voucher
 from wallet.models import LedgerTransaction, Merchant, Terminal

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db import models
 from django.db.models import F, Q
 
-from guardians import clock
+from core import clock
 from guardians.models import School, Student, User
 from vouchers.models.programs import IssueWindow, Program
 

@@ -6,10 +6,11 @@ acceptance is assumed: an outside merchant that charged student cards before nee
 """
 
 import django.db.models.deletion
-import guardians.clock
-import wallet.models.merchants
 from django.conf import settings
 from django.db import migrations, models
+
+import core.clock
+import wallet.models.merchants
 
 
 def register_uncategorised_merchants_as_other(apps, schema_editor):
@@ -38,7 +39,7 @@ class Migration(migrations.Migration):
             name='CardAcceptance',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled_at', models.DateTimeField(default=guardians.clock.now)),
+                ('enabled_at', models.DateTimeField(default=core.clock.now)),
                 ('disabled_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={

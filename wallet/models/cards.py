@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 from guardians.models import Student, User
 from wallet.models.ledger import LedgerTransaction
 from wallet.models.merchants import Merchant, Terminal

@@ -15,7 +15,7 @@ go below zero from doing so.
 from django.db import models
 from django.db.models import F, Q
 
-from guardians import clock
+from core import clock
 from guardians.models import Guardian, Student
 from wallet.models.merchants import Merchant
 

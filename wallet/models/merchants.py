@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 from guardians.models import School, User
 
 

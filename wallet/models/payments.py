@@ -6,7 +6,7 @@ Only Stripe ids pass through (PCI SAQ A): no card number ever reaches us.
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 from guardians.models import Guardian, Student
 from wallet.models.ledger import LedgerTransaction
 

@@ -9,8 +9,8 @@ from django.db import transaction
 
 from canteen import demo as canteen_demo
 from canteen import demo_live
+from core import clock
 from events import demo as events_demo
-from guardians import clock
 from guardians.models import (
     ClosureDay,
     Guardian,

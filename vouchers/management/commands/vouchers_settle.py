@@ -4,9 +4,9 @@ import getpass
 
 from django.core.management.base import BaseCommand
 
+from core.money import format_dollars
 from vouchers.models import Settlement
 from vouchers.settlement import settle_all
-from wallet.money import format_dollars
 
 
 class Command(BaseCommand):

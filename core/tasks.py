@@ -1,9 +1,11 @@
 from celery import shared_task
 
-from guardians import notifications
+from core import notifications
+from core.webhooks.delivery import deliveries_due, webhook_delivery_attempt, webhook_events_purge
+from core.webhooks.publish import delivery_enqueue
 
 
-@shared_task(name="guardians.tasks.deliver_notifications", autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+@shared_task(name="core.tasks.deliver_notifications", autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
 def deliver_notifications(notification_ids: list[int]) -> None:
     notifications.deliver(notification_ids)
 
@@ -13,27 +15,20 @@ def deliver_notifications(notification_ids: list[int]) -> None:
 # survive worker restarts and the beat task below sends whatever is due.
 
 
-@shared_task(name="guardians.tasks.deliver_webhook", acks_late=True)
+@shared_task(name="core.tasks.deliver_webhook", acks_late=True)
 def deliver_webhook(delivery_id: int) -> str | None:
-    from guardians.webhooks.delivery import webhook_delivery_attempt
-
     delivery = webhook_delivery_attempt(delivery_id=delivery_id)
     return delivery.status if delivery is not None else None
 
 
-@shared_task(name="guardians.tasks.retry_due_webhook_deliveries")
+@shared_task(name="core.tasks.retry_due_webhook_deliveries")
 def retry_due_webhook_deliveries() -> int:
-    from guardians.webhooks.delivery import deliveries_due
-    from guardians.webhooks.publish import delivery_enqueue
-
     due = deliveries_due()
     for delivery_id in due:
         delivery_enqueue(delivery_id)
     return len(due)
 
 
-@shared_task(name="guardians.tasks.purge_old_webhook_events")
+@shared_task(name="core.tasks.purge_old_webhook_events")
 def purge_old_webhook_events() -> int:
-    from guardians.webhooks.delivery import webhook_events_purge
-
     return webhook_events_purge()

@@ -1,6 +1,6 @@
 """Errors of outbound webhooks: stable codes, no HTTP (api/errors.py maps the kinds)."""
 
-from guardians.errors import ConflictError, DomainError
+from core.errors import ConflictError, DomainError
 
 
 class WebhookUrlInvalid(DomainError):

@@ -22,13 +22,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from guardians import clock
-from guardians.models_webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent, WebhookSubscription
-from guardians.webhooks import signing
-from guardians.webhooks.errors import WebhookUrlInvalid, WebhookUrlNotAllowed
-from guardians.webhooks.targets import url_check
+from core import clock
+from core.models_webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent, WebhookSubscription
+from core.webhooks import signing
+from core.webhooks.errors import WebhookUrlInvalid, WebhookUrlNotAllowed
+from core.webhooks.targets import url_check
 
-log = structlog.get_logger("guardians.webhooks")
+log = structlog.get_logger("core.webhooks")
 
 # Wait after attempt n fails (n = 1, 2, ...): 11 attempts over 71.6 hours.
 RETRY_DELAYS = [

@@ -6,10 +6,17 @@ Windows are half-open [start, end) and built from local midnights, so the
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from guardians import clock
-from guardians.models import School
+from core import clock
+
+
+class School(Protocol):
+    """What the kernel needs of a school (guardians.models.School): its zone and the day its week starts."""
+
+    time_zone: str
+    week_starts_on: int
 
 
 def local_midnight(zone: ZoneInfo, day: date) -> datetime:

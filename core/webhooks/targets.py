@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from guardians.webhooks.errors import WebhookUrlInvalid, WebhookUrlNotAllowed
+from core.webhooks.errors import WebhookUrlInvalid, WebhookUrlNotAllowed
 
 
 def url_check(url: str, *, resolve: bool = True) -> None:

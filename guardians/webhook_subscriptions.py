@@ -6,15 +6,15 @@ from django.conf import settings
 from django.db import transaction
 
 from audit.services import audit_record, changed_fields, snapshot
-from guardians import clock
+from core import clock
+from core.models_webhooks import WebhookEvent, WebhookSubscription
+from core.webhooks import signing
+from core.webhooks.delivery import deliveries_cancel
+from core.webhooks.errors import WebhookEventTypeOutOfScope, WebhookSubscriptionDisabled, WebhookSubscriptionLimit
+from core.webhooks.event_types import PING, PROGRAM, SCHOOL, event_types_for_scope
+from core.webhooks.publish import event_record
+from core.webhooks.targets import url_check
 from guardians.models import School, User
-from guardians.models_webhooks import WebhookEvent, WebhookSubscription
-from guardians.webhooks import signing
-from guardians.webhooks.delivery import deliveries_cancel
-from guardians.webhooks.errors import WebhookEventTypeOutOfScope, WebhookSubscriptionDisabled, WebhookSubscriptionLimit
-from guardians.webhooks.event_types import PING, PROGRAM, SCHOOL, event_types_for_scope
-from guardians.webhooks.publish import event_record
-from guardians.webhooks.targets import url_check
 
 
 def webhook_subscription_create(
@@ -36,12 +36,12 @@ def webhook_subscription_create(
     _check_event_types(event_types, scope)
     url_check(url)
     with transaction.atomic():
-        tenant = WebhookSubscription.objects.filter(school=school) if school else WebhookSubscription.objects.filter(program_id=program_id)
+        tenant = WebhookSubscription.objects.filter(school_id=school.pk) if school else WebhookSubscription.objects.filter(program_id=program_id)
         # A guard against runaway scripts, not a quota: two concurrent creates may both pass it.
         if tenant.count() >= settings.WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT:
             raise WebhookSubscriptionLimit(maximum=settings.WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT)
         subscription = WebhookSubscription.objects.create(
-            school=school,
+            school_id=school.pk if school else None,
             program_id=program_id,
             url=url,
             description=description,

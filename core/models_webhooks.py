@@ -1,17 +1,18 @@
 """Outbound webhooks: who wants which events, the events we sent, and every attempt to send them.
 
-The mechanism lives in `guardians` because every app publishes events and `guardians` is
-the root every app may import. A subscription belongs to one tenant: a school (its admin
-staff manage it) or a voucher program (its administrators do). `vouchers` sits downstream
-of us, so the program is an id, not a foreign key; the API checks who administers it.
+The mechanism lives in `core` because every app publishes events and `core` is the root every
+app may import. A subscription belongs to one tenant: a school (its admin staff manage it) or a
+voucher program (its administrators do). Both sit above the kernel, so each is an id, not a
+foreign key; `guardians.webhook_subscriptions` and the API check who may manage which.
 """
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from guardians import clock
+from core import clock
 
 
 class WebhookSubscription(models.Model):
@@ -26,9 +27,7 @@ class WebhookSubscription(models.Model):
         GONE = "gone", "The endpoint answered 410 Gone"
         BY_USER = "by_user", "Paused by its owner"
 
-    school = models.ForeignKey(
-        "guardians.School", null=True, blank=True, on_delete=models.CASCADE, related_name="webhook_subscriptions"
-    )
+    school_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="A guardians.School id.")
     program_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="A vouchers.Program id.")
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
@@ -40,20 +39,21 @@ class WebhookSubscription(models.Model):
     is_active = models.BooleanField(default=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=20, choices=DisabledReason.choices, blank=True)
-    created_by = models.ForeignKey("guardians.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
+        db_table = "guardians_webhooksubscription"  # the tables predate the move into core
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["school"], condition=Q(is_active=True), name="webhook_sub_school_active_idx"),
+            models.Index(fields=["school_id"], condition=Q(is_active=True), name="webhook_sub_school_active_idx"),
             models.Index(fields=["program_id"], condition=Q(is_active=True), name="webhook_sub_program_active_idx"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(school__isnull=False) & Q(program_id__isnull=True))
-                | (Q(school__isnull=True) & Q(program_id__isnull=False)),
+                condition=(Q(school_id__isnull=False) & Q(program_id__isnull=True))
+                | (Q(school_id__isnull=True) & Q(program_id__isnull=False)),
                 name="webhook_subscription_one_tenant",
             )
         ]
@@ -75,12 +75,13 @@ class WebhookEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     type = models.CharField(max_length=60)
-    school = models.ForeignKey("guardians.School", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    school_id = models.PositiveBigIntegerField(null=True, blank=True)
     program_id = models.PositiveBigIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
+        db_table = "guardians_webhookevent"  # the tables predate the move into core
         ordering = ["-created_at"]
 
 
@@ -111,6 +112,7 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
+        db_table = "guardians_webhookdelivery"  # the tables predate the move into core
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_delivery_due_idx"),
@@ -133,5 +135,6 @@ class WebhookDeliveryAttempt(models.Model):
     error = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        db_table = "guardians_webhookdeliveryattempt"  # the tables predate the move into core
         ordering = ["delivery_id", "number"]
         constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number_unique")]

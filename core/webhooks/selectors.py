@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from guardians.models_webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
+from core.models_webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
 
 def webhook_subscriptions_visible_to(*, school_id: int | None, program_ids: list[int]) -> QuerySet[WebhookSubscription]:

@@ -8,17 +8,18 @@ their choice for that kind (`NotificationPreference`, defaulting per kind).
 
 import structlog
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
+from core import clock
 from core.jobs import enqueue_after_commit
-from guardians import clock
-from guardians.models import Notification, NotificationPreference, User
-from guardians.notification_kinds import KINDS, kind_email_default
+from core.models import Notification, NotificationPreference
+from core.notification_kinds import KINDS, kind_email_default
 
-log = structlog.get_logger("guardians.notifications")
+log = structlog.get_logger("core.notifications")
 
 
 def notify(
@@ -43,9 +44,7 @@ def notify(
         except IntegrityError:
             continue  # already sent under this dedupe key
     if created:
-        from guardians.tasks import deliver_notifications
-
-        enqueue_after_commit(deliver_notifications, [notice.pk for notice in created])
+        enqueue_after_commit("core.tasks.deliver_notifications", [notice.pk for notice in created])
     return created
 
 
