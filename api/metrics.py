@@ -13,7 +13,7 @@ import time
 
 from django.conf import settings
 from django.http import HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from api.errors import problem_http_response
 from core import metrics
@@ -68,7 +68,7 @@ def metrics_view(request):
         return problem_http_response(
             status_code=403, code="permission_denied", title="Forbidden", detail="Metrics are served to the monitoring network only."
         )
-    return HttpResponse(metrics.metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(metrics.metrics_exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 def metrics_caller_allowed(request) -> bool:
