@@ -51,7 +51,8 @@ class MetricsMiddleware:
 
 def _route_of(request) -> str:
     match = getattr(request, "resolver_match", None)
-    return (match.view_name if match is not None and match.url_name else None) or UNMATCHED
+    # view_name: the route's (namespaced) name, or the view's dotted path for a route without one.
+    return match.view_name if match is not None else UNMATCHED
 
 
 def _outcome(response) -> tuple[str, str]:

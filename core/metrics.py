@@ -146,11 +146,18 @@ class OutboxBacklog:
 
 def metrics_exposition() -> bytes:
     """The text exposition: every process's counters (or this one's), then the scrape-time gauges."""
-    if os.environ.get(MULTIPROC_ENV):
-        processes = CollectorRegistry()
-        MultiProcessCollector(processes)
-    else:
-        processes = REGISTRY
     scrape_time = CollectorRegistry()
     scrape_time.register(OutboxBacklog())
-    return generate_latest(processes) + generate_latest(scrape_time)
+    return _processes_exposition() + generate_latest(scrape_time)
+
+
+def _processes_exposition() -> bytes:
+    if not os.environ.get(MULTIPROC_ENV):
+        return generate_latest(REGISTRY)
+    try:
+        processes = CollectorRegistry()
+        MultiProcessCollector(processes)
+        return generate_latest(processes)
+    except (OSError, ValueError) as exc:  # the directory went away: answer with what can still be read
+        log.warning("metrics_store_unreadable", error=f"{exc.__class__.__name__}: {exc}"[:300])
+        return b""

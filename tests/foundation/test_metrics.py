@@ -158,6 +158,13 @@ def test_every_process_counts_into_one_scrape(tmp_path, monkeypatch):
     assert value(scraped, "tuckbox_money_decisions_total", decision="voucher_redeem", outcome="accepted", code="") == 5
 
 
+def test_a_scrape_with_the_multiprocess_directory_gone_still_answers(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "gone"))
+    scraped = scrape()
+    assert ("tuckbox_outbox_pending_jobs", frozenset()) in scraped
+    assert not [key for key in scraped if key[0].startswith("tuckbox_http_")]
+
+
 def test_starting_drops_the_files_of_dead_processes_and_keeps_the_living(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
     for name in (f"counter_{dead}.db", f"histogram_{dead}.db", f"counter_{os.getpid()}.db"):
