@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from canteen import calendar, webhook_events
 from canteen.models import CanteenSettings, CutoffRun, Order, OrderStatus
-from core import clock, school_time
+from core import clock, metrics, school_time
 from core.notifications import notify
 from guardians.models import StaffRole
 from wallet import accounts, ledger
@@ -20,6 +20,7 @@ from wallet.models import HoldStatus
 log = structlog.get_logger("canteen.cutoff")
 
 
+@metrics.batch_run("canteen_cutoff")
 def cutoff_run(*, school, service_date: date) -> CutoffRun | None:
     """Post every placed order's hold for the day; notify canteen staff the first time it completes.
 
@@ -49,6 +50,7 @@ def cutoff_run(*, school, service_date: date) -> CutoffRun | None:
             order.payment = ledger.hold_post_locked(accounts=locked, hold=order.hold, actor="system:cutoff")
             order.save(update_fields=["payment"])
             posted += 1
+    metrics.batch_items_add("canteen_cutoff", posted)
 
     with transaction.atomic():  # the run finishes and says so together, once
         finished_now = CutoffRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(

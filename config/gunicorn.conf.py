@@ -8,6 +8,13 @@ keeps connections alive, which sync workers do not.
 
 import multiprocessing
 import os
+from pathlib import Path
+
+from core.metrics_dir import multiproc_dir_from_env
+
+# The workers add up their metrics through files in this directory (docs/operations.md, Metrics). It is set
+# here, before the application (and prometheus_client) is imported; files left by dead processes are dropped.
+multiproc_dir_from_env(default=Path(__file__).resolve().parent.parent / "var" / "prometheus")
 
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
@@ -31,3 +38,10 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "warning")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(server, worker):
+    """A worker's live gauges leave with it; its counters stay in the sums (prometheus_client multiprocess mode)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "api.middleware.RequestIdMiddleware",
+    "api.metrics.MetricsMiddleware",
     "audit.context.AuditContextMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -339,7 +340,7 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
@@ -427,6 +428,12 @@ WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", defau
 # After a secret rotation the old secret still signs deliveries (alongside the new one) this long.
 WEBHOOKS_SECRET_GRACE_HOURS = env.int("WEBHOOKS_SECRET_GRACE_HOURS", default=24)
 WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT = env.int("WEBHOOKS_MAX_SUBSCRIPTIONS_PER_TENANT", default=20)
+
+# --- Metrics (docs/operations.md, Metrics) ---------------------------------------
+# /metrics answers a direct connection from these networks (the scraper's, never through the proxy),
+# or any caller with one of the bearer tokens. Nothing else: production does not publish it.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+METRICS_BEARER_TOKENS = secret_reader.many("METRICS_BEARER_TOKENS", min_length=32)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "WebhookEventTypeEnum": "core.webhooks.event_types.EVENT_TYPE_CHOICES",

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from api.metrics import metrics_view
 from api.views.docs import RedocPage, SwaggerPage
 from api.views.health import healthz
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SwaggerPage.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", RedocPage.as_view(url_name="schema"), name="redoc"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
 ]
 

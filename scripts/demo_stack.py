@@ -49,6 +49,7 @@ def demo_environment(port: str, var: Path) -> dict:
         "EMAIL_FILE_PATH": str(var / "mail"),
         "EVENTS_PUBLIC_BASE_URL": base_url,
         "CELERY_BEAT_SCHEDULE_FILE": str(var / "celerybeat-schedule"),
+        "PROMETHEUS_MULTIPROC_DIR": str(var / "prometheus"),
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "2",
         **throwaway_secrets(var),

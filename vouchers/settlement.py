@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
-from core import clock
+from core import clock, metrics
 from core.money import format_dollars
 from vouchers import numbers, payouts, webhook_events
 from vouchers.models import Redemption, Settlement
@@ -65,6 +65,7 @@ def settlement_window(*, now: datetime, include_today: bool = False) -> tuple[da
     return today - timedelta(days=1), midnight
 
 
+@metrics.batch_run("voucher_settlement")
 def settle_all(*, include_today: bool = False, started_by: str = "schedule") -> list[Settlement]:
     """Settle every merchant with something to settle, then pay every settlement not yet paid.
 
@@ -84,6 +85,7 @@ def settle_all(*, include_today: bool = False, started_by: str = "schedule") -> 
             created.append(settlement)
     for settlement_id in Settlement.objects.filter(status=Settlement.Status.PENDING_PAYOUT).values_list("pk", flat=True):
         settlement_pay(settlement_id=settlement_id)
+    metrics.batch_items_add("voucher_settlement", len(created))
     return created
 
 

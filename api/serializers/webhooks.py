@@ -51,7 +51,7 @@ class WebhookSubscriptionOutput(serializers.Serializer):
 
 
 class WebhookSubscriptionSecretOutput(WebhookSubscriptionOutput):
-    secret = serializers.CharField(help_text="Shown only now: store it to verify `Tuckbox-Signature`.")
+    secret = serializers.CharField(help_text="Shown only now: store it to verify `webhook-signature` (Standard Webhooks, `whsec_` + base64).")
 
 
 class WebhookSecretRotateInput(serializers.Serializer):

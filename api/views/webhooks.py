@@ -49,7 +49,7 @@ SUBSCRIPTION_EXAMPLE = {
     "created_at": "2026-11-28T03:00:00Z",
     "updated_at": "2026-11-28T03:00:00Z",
 }
-SECRET_EXAMPLE = "whsec_3q2-7w9Kx1YbQ0Zt5VnM8pLr4sD6fHjA2cE0gI9kO1u"
+SECRET_EXAMPLE = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD7rfIEHBJkMo="
 DELIVERY_EXAMPLE = {
     "id": 311,
     "event_id": "6f1c2b1e-8a44-4c55-9d1e-6b0f6f4d2a10",
@@ -146,8 +146,9 @@ class WebhookSubscriptionListView(GenericAPIView):
         description="A school admin's subscription receives that school's events; a program administrator names the "
         "`program_id` whose events it receives (404 if they do not administer it). Event types must be of that "
         "scope (see `webhook_event_type_list`). The URL must be https and resolve to public addresses. The answer "
-        "carries the signing `secret`, shown only this once. Each delivery is a POST signed in `Tuckbox-Signature` "
-        "(see the API guide, docs/api.md), retried with backoff for about three days until a 2xx; a 410 answer "
+        "carries the signing `secret`, shown only this once. Each delivery is a POST signed the Standard Webhooks way "
+        "(`webhook-id`, `webhook-timestamp`, `webhook-signature`: verify with the `standardwebhooks` library, see the "
+        "API guide, docs/api.md), retried with backoff for about three days until a 2xx; a 410 answer "
         "disables the subscription.",
         request=WebhookSubscriptionCreateInput,
         parameters=[IDEMPOTENCY_HEADER_OPTIONAL],

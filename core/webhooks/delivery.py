@@ -9,7 +9,8 @@ a worker that dies mid-attempt leaves it due again when the lease ends. The outc
 - anything else (other statuses, redirects, timeouts, refused targets): retried after the
   next delay of RETRY_DELAYS; after the last one the delivery has failed.
 
-Every attempt is logged with the status and the start of the body that came back.
+Every attempt is logged with the status and the start of the body that came back, and counted
+in `tuckbox_webhook_attempts_total` by result (core/metrics.py).
 """
 
 import json
@@ -22,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from core import clock
+from core import clock, metrics
 from core.models_webhooks import WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent, WebhookSubscription
 from core.webhooks import signing
 from core.webhooks.errors import WebhookUrlInvalid, WebhookUrlNotAllowed
@@ -54,10 +55,12 @@ USER_AGENT = "Tuckbox-Webhooks/1.0 (+https://tuckbox.dev/docs/api#webhooks)"
 def delivery_body(delivery: WebhookDelivery) -> bytes:
     """The JSON body: the same bytes on every attempt."""
     event = delivery.event
+    created_at = event.created_at.isoformat().replace("+00:00", "Z")
     envelope = {
         "id": str(event.id),
         "type": event.type,
-        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": created_at,
+        "timestamp": created_at,  # the Standard Webhooks payload's name for it
         "api_version": "v1",
         "school_id": event.school_id,
         "program_id": event.program_id,
@@ -67,17 +70,19 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
 
 
 def delivery_headers(delivery: WebhookDelivery, body: bytes, *, attempt: int) -> dict[str, str]:
+    """Standard Webhooks' three (the event id is `webhook-id`: one message, however many attempts), and ours."""
     now = clock.now()
+    signed = signing.signature_headers(
+        message_id=str(delivery.event_id), signing_secrets=delivery.subscription.signing_secrets(now=now), timestamp=now, body=body
+    )
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
+        **signed,
         "Tuckbox-Event-Id": str(delivery.event_id),
         "Tuckbox-Event-Type": delivery.event.type,
         "Tuckbox-Delivery-Id": str(delivery.pk),
         "Tuckbox-Delivery-Attempt": str(attempt),
-        signing.HEADER: signing.signature_header(
-            signing_secrets=delivery.subscription.signing_secrets(now=now), timestamp=int(now.timestamp()), body=body
-        ),
     }
 
 
@@ -110,6 +115,9 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             next_attempt_at=clock.now() + RETRY_DELAYS[delivery.attempts - 1],
             **_last(outcome),
         )
+    metrics.webhook_attempt_observe(result=_result(outcome))
+    if delivery.status == WebhookDelivery.Status.FAILED:
+        metrics.webhook_delivery_failed(event_type=delivery.event.type)
     log.info(
         "webhook_attempt",
         delivery_id=delivery.pk,
@@ -151,6 +159,20 @@ def _send(delivery: WebhookDelivery) -> dict:
         outcome["error"] = f"{type(exc).__name__}"[:300]
     outcome["duration_ms"] = int((time.monotonic() - started) * 1000)
     return outcome
+
+
+def _result(outcome: dict) -> str:
+    """A bounded label for the attempt's result."""
+    status_code, error = outcome["response_status"], outcome["error"]
+    if status_code is not None:
+        if 200 <= status_code < 300:
+            return "delivered"
+        if status_code == 410:
+            return "gone"
+        return "redirect" if 300 <= status_code < 400 else f"http_{status_code // 100}xx"
+    if error == "timeout":
+        return "timeout"
+    return "target_refused" if error.startswith("target_refused") else "connection_error"
 
 
 def _excerpt(response: requests.Response) -> str:

@@ -1,6 +1,8 @@
 """A local HTTP receiver for webhook deliveries, and the verification recipe of docs/api.md.
 
-Shared by the webhook tests and the generated-client test (plain module, not a conftest).
+Deliveries are checked with the `standardwebhooks` library, as an integrator would, never with
+our own signing code. Shared by the webhook tests and the generated-client test (plain module,
+not a conftest).
 """
 
 import json
@@ -11,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 API_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
@@ -23,6 +27,18 @@ class Received:
     @property
     def json(self) -> dict:
         return json.loads(self.body)
+
+    def verifies_with(self, secret: str) -> bool:
+        """What the Standard Webhooks library says of this delivery under `secret`."""
+        try:
+            Webhook(secret).verify(self.body, self.headers)
+        except WebhookVerificationError:
+            return False
+        return True
+
+    @property
+    def signatures(self) -> list[str]:
+        return self.headers["webhook-signature"].split(" ")
 
 
 class Receiver:

@@ -1,9 +1,10 @@
 """Deliveries: signed as documented, deduplicable, retried with backoff, stopped by 410, once per movement."""
 
 import json
+import re
 import socket
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -12,7 +13,7 @@ from django.test import TestCase
 from core import clock
 from core.models_webhooks import WebhookDelivery, WebhookEvent, WebhookSubscription
 from core.tasks import retry_due_webhook_deliveries
-from core.webhooks import webhook_event_publish
+from core.webhooks import signing, webhook_event_publish
 from core.webhooks.delivery import MAX_ATTEMPTS, RETRY_DELAYS
 from guardians.models import School
 from tests.factories import GuardianLinkFactory, MerchantFactory, StudentCardFactory, give_card_money
@@ -21,6 +22,7 @@ from tests.webhooks.conftest import events_of, subscribe
 pytestmark = pytest.mark.django_db
 
 NOW = "2026-11-30T01:00:00Z"  # Monday 12:00 in Sydney
+NOW_UNIX = str(int(datetime.fromisoformat(NOW).timestamp()))
 
 
 @pytest.fixture
@@ -52,13 +54,22 @@ def test_a_card_charge_is_delivered_signed_with_an_event_id(charging, receiver, 
         assert response.status_code == 201, response.content
 
         [delivery] = receiver.received
+        assert delivery.verifies_with(subscription.secret)  # the standardwebhooks library itself
         assert verify_recipe(delivery.headers, delivery.body, subscription.secret)
+        assert not delivery.verifies_with(signing.secret_generate())
         assert not verify_recipe(delivery.headers, delivery.body, "whsec_someone_else")
         assert not verify_recipe(delivery.headers, delivery.body.replace(b"350", b"351"), subscription.secret)
+        for header, forged in (("webhook-id", str(uuid.uuid4())), ("webhook-timestamp", str(int(NOW_UNIX) - 1))):
+            assert not verify_recipe({**delivery.headers, header: forged}, delivery.body, subscription.secret)
     with time_machine.travel("2026-11-30T01:05:01Z", tick=False):  # past the 5-minute tolerance: a replay
         assert not verify_recipe(delivery.headers, delivery.body, subscription.secret)
 
     [event] = events_of("card.charged")
+    assert delivery.headers["webhook-id"] == str(event.pk)
+    assert delivery.headers["webhook-timestamp"] == NOW_UNIX
+    [signature] = delivery.signatures
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", signature)
+    assert "Tuckbox-Signature" not in delivery.headers
     assert delivery.headers["Tuckbox-Event-Id"] == str(event.pk)
     assert delivery.headers["Tuckbox-Event-Type"] == "card.charged"
     assert delivery.headers["Tuckbox-Delivery-Attempt"] == "1"
@@ -67,6 +78,7 @@ def test_a_card_charge_is_delivered_signed_with_an_event_id(charging, receiver, 
         "id": str(event.pk),
         "type": "card.charged",
         "created_at": "2026-11-30T01:00:00Z",
+        "timestamp": "2026-11-30T01:00:00Z",
         "api_version": "v1",
         "school_id": charging.student.school_id,
         "program_id": None,
@@ -161,6 +173,7 @@ def test_a_500_is_retried_with_backoff_until_it_succeeds(receiver, verify_recipe
     # The same event, byte for byte: the receiver deduplicates on Tuckbox-Event-Id.
     assert first.body == second.body
     assert first.headers["Tuckbox-Event-Id"] == second.headers["Tuckbox-Event-Id"] == str(event.pk)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == str(event.pk)  # one message, two attempts
     assert (first.headers["Tuckbox-Delivery-Attempt"], second.headers["Tuckbox-Delivery-Attempt"]) == ("1", "2")
     with time_machine.travel(delivery.last_attempt_at, tick=False):
         assert verify_recipe(second.headers, second.body, subscription.secret)
@@ -282,15 +295,18 @@ def test_a_rotated_secret_signs_alongside_the_new_one_for_its_grace_period(recei
         with django_capture_on_commit_callbacks(execute=True):
             webhook_event_publish(event_type="card.charged", school_id=subscription.school_id, data={"charge_id": 1})
         during = receiver.received[-1]
-        assert during.headers["Tuckbox-Signature"].count("v1=") == 2
+        assert len(during.signatures) == 2 and all(signature.startswith("v1,") for signature in during.signatures)
+        assert during.verifies_with(old_secret) and during.verifies_with(subscription.secret)
         assert verify_recipe(during.headers, during.body, old_secret)
         assert verify_recipe(during.headers, during.body, subscription.secret)
+        assert not during.verifies_with(signing.secret_generate())
 
     with time_machine.travel("2026-12-01T01:00:01Z", tick=False):  # a day and a second later
         with django_capture_on_commit_callbacks(execute=True):
             webhook_event_publish(event_type="card.charged", school_id=subscription.school_id, data={"charge_id": 2})
         after = receiver.received[-1]
-        assert after.headers["Tuckbox-Signature"].count("v1=") == 1
+        assert len(after.signatures) == 1
+        assert not after.verifies_with(old_secret) and after.verifies_with(subscription.secret)
         assert not verify_recipe(after.headers, after.body, old_secret)
         assert verify_recipe(after.headers, after.body, subscription.secret)
 
