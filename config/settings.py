@@ -261,6 +261,8 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="core.notifications.LoggingPushBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tuckbox <no-reply@tuckbox.local>")
+# Without a timeout a hung mail server holds a worker (and the notice's row lock) for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Payments ---------------------------------------------------------------
 # "fake": the local gateway that behaves like Stripe (`make run` and the tests);

@@ -57,20 +57,34 @@ def wants_email(user: User, kind: str) -> bool:
 
 
 def deliver(notification_ids: list[int]) -> None:
-    """Send each notice by email and push once; safe to run twice."""
+    """Send each notice by email and push; safe to run twice.
+
+    Each channel is claimed, sent and marked in one transaction, so a send that fails (the mail
+    server refuses, the worker dies mid-send) leaves the notice unsent for the retry, and a
+    notice marked sent is never sent again. The one duplicate left is a crash between the send
+    and the commit: at least once, as the outbox that enqueued us is.
+    """
     for notice in Notification.objects.filter(pk__in=notification_ids).select_related("user", "user__guardian"):
         guardian = getattr(notice.user, "guardian", None)
-        wants_push = guardian.notify_by_push if guardian else False
         if notice.emailed_at is None and wants_email(notice.user, notice.kind):
-            claimed = Notification.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=clock.now())
-            if claimed:
-                send_mail(
-                    notice.title, notice.email_body or notice.body or notice.title, settings.DEFAULT_FROM_EMAIL, [notice.user.email]
-                )
-        if wants_push and notice.pushed_at is None:
-            claimed = Notification.objects.filter(pk=notice.pk, pushed_at__isnull=True).update(pushed_at=clock.now())
-            if claimed:
-                push_backend().send(user_id=notice.user_id, title=notice.title, body=notice.body, data=notice.data)
+            body = notice.email_body or notice.body or notice.title
+            _send_once(notice, "emailed_at", lambda: send_mail(notice.title, body, settings.DEFAULT_FROM_EMAIL, [notice.user.email]))
+        if guardian is not None and guardian.notify_by_push and notice.pushed_at is None:
+            _send_once(
+                notice,
+                "pushed_at",
+                lambda: push_backend().send(user_id=notice.user_id, title=notice.title, body=notice.body, data=notice.data),
+            )
+
+
+def _send_once(notice: Notification, sent_field: str, send) -> None:
+    """Send on one channel unless another run has, or is, sending it (its row lock is skipped)."""
+    with transaction.atomic():
+        unsent = Notification.objects.select_for_update(skip_locked=True).filter(pk=notice.pk, **{f"{sent_field}__isnull": True})
+        if not unsent.exists():
+            return
+        send()
+        Notification.objects.filter(pk=notice.pk).update(**{sent_field: clock.now()})
 
 
 class LoggingPushBackend:

@@ -5,7 +5,9 @@ from core.webhooks.delivery import deliveries_due, webhook_delivery_attempt, web
 from core.webhooks.publish import delivery_enqueue
 
 
-@shared_task(name="core.tasks.deliver_notifications", autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+# OSError covers the mail server's refusals (smtplib's errors) and the network's; acks_late redelivers
+# the task if the worker dies while sending (deliver is safe to run twice).
+@shared_task(name="core.tasks.deliver_notifications", autoretry_for=(OSError,), retry_backoff=True, max_retries=5, acks_late=True)
 def deliver_notifications(notification_ids: list[int]) -> None:
     notifications.deliver(notification_ids)
 

@@ -50,7 +50,11 @@ def test_a_charge_whose_connection_is_killed_answers_503_and_writes_nothing(card
             waiting = None
             for _ in range(200):  # the charge reaches the account's lock and waits on it
                 cursor.execute("SELECT pg_stat_clear_snapshot()")  # activity is a per-transaction snapshot
-                cursor.execute("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+                # Only the charge this connection blocks: another xdist worker's backends wait on locks too.
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                )
                 waiting = cursor.fetchone()
                 if waiting:
                     break
