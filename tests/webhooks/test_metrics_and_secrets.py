@@ -11,6 +11,7 @@ from core.models_webhooks import WebhookDelivery, WebhookSubscription
 from core.tasks import retry_due_webhook_deliveries
 from core.webhooks import signing, webhook_event_publish
 from core.webhooks.delivery import MAX_ATTEMPTS
+from guardians.models import School
 from tests.metrics_scrape import moved, scrape
 from tests.webhooks.conftest import subscribe
 
@@ -67,7 +68,7 @@ def test_a_refused_target_and_a_success_are_counted_apart(receiver, settings, dj
 def test_the_migration_converts_old_secrets_keeping_their_key(receiver, django_capture_on_commit_callbacks):
     subscription = subscribe(receiver.url, ["card.charged"])
     current = subscription.secret  # already standard: left alone
-    legacy = subscribe(receiver.url, ["card.charged"], school=subscription.school)
+    legacy = subscribe(receiver.url, ["card.charged"], school=School.objects.get(pk=subscription.school_id))
     WebhookSubscription.objects.filter(pk=legacy.pk).update(secret=LEGACY, previous_secret=LEGACY.replace("3q2", "9zz"))
 
     secrets_migration.forwards(apps, None)
@@ -92,7 +93,7 @@ def test_the_migration_converts_old_secrets_keeping_their_key(receiver, django_c
 
 
 def test_rotation_with_no_grace_signs_with_the_new_secret_alone(receiver, django_capture_on_commit_callbacks):
-    from core.webhooks.subscriptions import webhook_subscription_rotate_secret
+    from guardians.webhook_subscriptions import webhook_subscription_rotate_secret
 
     subscription = subscribe(receiver.url, ["card.charged"])
     old = subscription.secret
