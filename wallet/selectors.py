@@ -14,7 +14,6 @@ from django.db.models import F, Q, QuerySet, Sum
 
 from guardians import clock, school_time
 from guardians.models import Guardian, GuardianLink, StaffRole, Student, User
-from guardians.prepared import PreparedRead
 from guardians.selectors import guardian_for_user, staff_for_user
 from wallet import accounts
 from wallet.models import (
@@ -199,21 +198,15 @@ def _linked_children(guardian_id):
     return GuardianLink.objects.filter(guardian_id=guardian_id, revoked_at__isnull=True).values("student_id")
 
 
-# A guardian reading a linked child's card or statement, the common case: compiled once (guardians/prepared.py).
-_LINKED_CHILD = PreparedRead(
-    lambda student_id, guardian_id: Student.objects.select_related("school").filter(
-        pk=student_id, pk__in=_linked_children(guardian_id)
-    )[:1],
-    student_id=int,
-    guardian_id=int,
-)
-_LINKED_CHILD_CARD_ACCOUNT = PreparedRead(
-    lambda student_id, guardian_id: Account.objects.select_related("student__school").filter(
+def _linked_child(student_id: int, guardian_id: int) -> QuerySet[Student]:
+    """A guardian reading a linked child's card or statement, the common case."""
+    return Student.objects.select_related("school").filter(pk=student_id, pk__in=_linked_children(guardian_id))
+
+
+def _linked_child_card_account(student_id: int, guardian_id: int) -> QuerySet[Account]:
+    return Account.objects.select_related("student__school").filter(
         kind=AccountKind.STUDENT_CARD, student_id=student_id, student_id__in=_linked_children(guardian_id)
-    )[:1],
-    student_id=int,
-    guardian_id=int,
-)
+    )
 
 
 def _guardian_only(user: User) -> Guardian | None:
@@ -227,14 +220,14 @@ def card_account_with_access(user: User, student_id: int) -> Account | None:
     """A guardian's linked child's card account (with the student and school), in one statement.
     None when there is no such account yet, or for anyone else: use student_with_card_access then."""
     guardian = _guardian_only(user)
-    return _LINKED_CHILD_CARD_ACCOUNT.first(student_id=student_id, guardian_id=guardian.pk) if guardian else None
+    return _linked_child_card_account(student_id, guardian.pk).first() if guardian else None
 
 
 def student_with_card_access(user: User, student_id: int) -> Student | None:
     """The student if `user` may read their card (see students_with_card_access), else None."""
     guardian = _guardian_only(user)
     if guardian is not None:
-        return _LINKED_CHILD.first(student_id=student_id, guardian_id=guardian.pk)
+        return _linked_child(student_id, guardian.pk).first()
     return students_with_card_access(user).filter(pk=student_id).first()
 
 

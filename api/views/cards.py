@@ -94,10 +94,7 @@ def _card_transfer_view(kind: str, to_card: bool, summary: str, request_example:
             parameters=[IDEMPOTENCY_HEADER_REQUIRED],
             responses={
                 201: CardTransferOutput,
-                **problems(
-                    400, 404, {402: ["insufficient_funds"], 403: ["permission_missing"], 409: ["lock_timeout"], 422: ["amount_out_of_range"]},
-                    IDEMPOTENCY_REQUIRED_PROBLEMS,
-                ),
+                **problems(400, 404, {402: ["insufficient_funds"], 403: ["permission_missing"], 422: ["amount_out_of_range"]}, IDEMPOTENCY_REQUIRED_PROBLEMS),
             },
             examples=[
                 OpenApiExample("Request", value=request_example, request_only=True),
@@ -257,10 +254,7 @@ class TerminalChargeView(GenericAPIView):
         "Caps count the school's local day and week. The Idempotency-Key makes a retry after a timeout safe.",
         request=CardChargeInput,
         parameters=[IDEMPOTENCY_HEADER_REQUIRED],
-        responses={
-            201: CardChargeOutput,
-            **problems(400, {402: DECLINE_CODES, 409: ["lock_timeout"], 422: CHARGE_INPUT_CODES}, IDEMPOTENCY_REQUIRED_PROBLEMS),
-        },
+        responses={201: CardChargeOutput, **problems(400, {402: DECLINE_CODES, 422: CHARGE_INPUT_CODES}, IDEMPOTENCY_REQUIRED_PROBLEMS)},
         examples=[
             OpenApiExample(
                 "Recess snack", value={"card_identifier": "04A1B2C3D4E5F6", "amount": 350, "categories": ["canteen"], "description": "Banana bread"}, request_only=True

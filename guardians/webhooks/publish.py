@@ -9,7 +9,6 @@ from django.db import transaction
 from core.jobs import enqueue_after_commit
 from guardians import clock
 from guardians.models_webhooks import WebhookDelivery, WebhookEvent, WebhookSubscription
-from guardians.prepared import PreparedRead
 from guardians.webhooks.event_types import EVENT_TYPES
 
 log = structlog.get_logger("guardians.webhooks")
@@ -34,22 +33,22 @@ def webhook_event_publish(
     return event_record(event_type=event_type, data=payload, school_id=school_id, program_id=program_id, subscriptions=subscriptions)
 
 
-# Every money movement asks, inside its transaction: compiled once (guardians/prepared.py).
-_SCHOOL_SUBSCRIPTIONS = PreparedRead(
-    lambda school_id: WebhookSubscription.objects.filter(is_active=True, school_id=school_id).order_by("pk"), school_id=int
-)
-_PROGRAM_SUBSCRIPTIONS = PreparedRead(
-    lambda program_id: WebhookSubscription.objects.filter(is_active=True, program_id=program_id).order_by("pk"), program_id=int
-)
+def _school_subscriptions(school_id: int):
+    """Every money movement asks, inside its transaction."""
+    return WebhookSubscription.objects.filter(is_active=True, school_id=school_id).order_by("pk")
+
+
+def _program_subscriptions(program_id: int):
+    return WebhookSubscription.objects.filter(is_active=True, program_id=program_id).order_by("pk")
 
 
 def _interested(*, event_type: str, school_id: int | None, program_id: int | None) -> list[WebhookSubscription]:
     if school_id is None and program_id is None:
         return []
     if school_id is not None:
-        tenant = _SCHOOL_SUBSCRIPTIONS.all(school_id=school_id)
+        tenant = list(_school_subscriptions(school_id))
     else:
-        tenant = _PROGRAM_SUBSCRIPTIONS.all(program_id=program_id)
+        tenant = list(_program_subscriptions(program_id))
     # A tenant has a handful of subscriptions: filtering the JSON list here works on every database.
     return [subscription for subscription in tenant if event_type in subscription.event_types]
 
