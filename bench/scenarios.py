@@ -178,9 +178,11 @@ class HotMerchantCharge(CardCharge):
 
     async def step(self, client, stats):
         ctx = self.ctx
-        i = self.children[self.sales % len(self.children)]
-        self.sales += 1
-        items = ctx.everyday_items(self.school, i, ("snack", "fruit", "drink"))
+        items = []
+        while not items:  # a child whose allergies rule out every everyday item is passed over
+            i = self.children[self.sales % len(self.children)]
+            self.sales += 1
+            items = ctx.everyday_items(self.school, i, ("snack", "fruit", "drink"))
         reply = await client.request(
             "POST",
             f"{API}/terminal/canteen/sales",
