@@ -18,8 +18,7 @@ def lock_timeout_setting() -> str:
 
 
 def lock_timeout_set(*, seconds: float | None = None) -> None:
-    """SET LOCAL lock_timeout for the rest of this transaction. The connection already defaults to the
-    setting (config/settings.py); call this only for a different bound."""
+    """SET LOCAL lock_timeout for the rest of this transaction (the setting unless `seconds` is given)."""
     if not connection.in_atomic_block:
         raise RuntimeError("lock_timeout_set must run inside transaction.atomic()")
     value = lock_timeout_setting() if seconds is None else f"{int(seconds * 1000)}ms"
@@ -31,6 +30,5 @@ def lock_objects(queryset: QuerySet, *, timeout_seconds: float | None = None) ->
     """SELECT ... FOR UPDATE OF the queryset's own table, ordered by primary key, as a list."""
     if not connection.in_atomic_block:
         raise RuntimeError("lock_objects must run inside transaction.atomic()")
-    if timeout_seconds is not None:
-        lock_timeout_set(seconds=timeout_seconds)
+    lock_timeout_set(seconds=timeout_seconds)
     return list(queryset.select_for_update(of=("self",)).order_by("pk"))
