@@ -20,7 +20,6 @@ from rest_framework_simplejwt.utils import aware_utcnow
 from core import clock
 from guardians import sessions
 from guardians.models import AuthSession, User
-from guardians.prepared import PreparedRead
 from wallet.models import Terminal
 from wallet.terminal_keys import terminal_for_key
 
@@ -109,13 +108,13 @@ def access_token_verify(raw: str) -> AccessToken:
     return token
 
 
-# Every signed-in request reads its session with the user and their roles (docs/performance.md).
-_SESSION_WITH_USER = PreparedRead(
-    lambda session_id: AuthSession.objects.select_related("user", "user__guardian", "user__staff", "user__program_admin").filter(
-        pk=session_id
-    )[:1],
-    session_id=uuid.UUID,
-)
+def _session_with_user(session_id) -> AuthSession | None:
+    """The one indexed probe (primary key) of every signed-in request: the session, its user and roles."""
+    return (
+        AuthSession.objects.select_related("user", "user__guardian", "user__staff", "user__program_admin")
+        .filter(pk=session_id)
+        .first()
+    )
 
 
 class JWTSessionAuthentication(BaseAuthentication):
@@ -131,7 +130,7 @@ class JWTSessionAuthentication(BaseAuthentication):
             token = access_token_verify(header[1].decode("ascii", errors="replace"))
         except TokenError:
             raise exceptions.AuthenticationFailed("The access token is invalid or expired.", code="token_invalid") from None
-        session = _SESSION_WITH_USER.first(session_id=token.get("sid")) if _is_uuid(token.get("sid")) else None
+        session = _session_with_user(token.get("sid")) if _is_uuid(token.get("sid")) else None
         if session is None or str(session.user_id) != str(token.get("user_id")) or not sessions.session_is_active(session):
             raise exceptions.AuthenticationFailed("This session has ended; sign in again.", code="session_revoked")
         request.auth_session = session

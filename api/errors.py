@@ -70,11 +70,36 @@ def database_problem(exc: Exception) -> dict:
     return {"status_code": 503, "code": code, "title": _title_for(code), "detail": detail}
 
 
+# A row lock not granted within the lock timeout (wallet/locks.py): another request holds it for now.
+LOCK_RETRY_AFTER_SECONDS = 1
+
+
+def lock_timeout_problem(exc: Exception) -> dict | None:
+    """SQLSTATE 55P03 (lock_not_available) is 409 `lock_timeout`: the transaction was rolled back, retry."""
+    if not isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
+        return None
+    log.warning("lock_timeout", error=f"{exc}"[:300])
+    return {
+        "status_code": 409,
+        "code": "lock_timeout",
+        "title": _title_for("lock_timeout"),
+        "detail": "Another request is changing the same thing; nothing was saved. Retry shortly.",
+    }
+
+
 def database_error_response(exc: Exception) -> Response:
+    locked = lock_timeout_problem(exc)
+    if locked is not None:
+        return problem_response(**locked, headers={"Retry-After": str(LOCK_RETRY_AFTER_SECONDS)})
     return problem_response(**database_problem(exc), headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
 def database_error_http_response(exc: Exception) -> HttpResponse:
+    locked = lock_timeout_problem(exc)
+    if locked is not None:
+        response = problem_http_response(**locked)
+        response["Retry-After"] = str(LOCK_RETRY_AFTER_SECONDS)
+        return response
     response = problem_http_response(**database_problem(exc))
     response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
     return response

@@ -7,8 +7,16 @@
 - A 5xx is not stored: the key is released so the client can retry.
 - Keys live IDEMPOTENCY_KEY_TTL (24 h by default); a periodic task purges them.
 
-The claim is its own committed INSERT, outside the service's transaction, so
-that exactly one request can hold a key however many arrive at once.
+Two ways to hold a key while the handler runs:
+
+- `idempotent(required=..., atomic=True)`, for the money operations: the claim, the handler's whole
+  work and the stored answer are one transaction with one commit. A transaction-scoped advisory lock
+  on the key (tried, never waited for) makes a concurrent retry answer 409 at once; a crash rolls the
+  claim back with the rest, so no lease is needed. The handler's services must not open durable
+  transactions of their own.
+- Otherwise the claim is its own committed INSERT, outside the service's transaction, so that exactly
+  one request can hold a key however many arrive at once; the answer is stored by a second commit and
+  a request that died is taken over after IDEMPOTENCY_LEASE.
 """
 
 import contextlib
@@ -18,13 +26,12 @@ import json
 import re
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.http import HttpResponse
 
 from api.errors import problem_response
 from api.models import IdempotencyRecord
 from core import clock
-from guardians.prepared import insert_instance, update_row
 
 HEADER = "Idempotency-Key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -55,8 +62,8 @@ def request_fingerprint(request) -> str:
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
 
 
-def idempotent(*, required: bool):
-    """Decorate an APIView handler (post) to honour the Idempotency-Key header."""
+def idempotent(*, required: bool, atomic: bool = False):
+    """Decorate an APIView handler (post) to honour the Idempotency-Key header (atomic: see above)."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -82,6 +89,8 @@ def idempotent(*, required: bool):
             if caller is None:  # anonymous endpoints cannot scope a key
                 return handler(view, request, *args, **kwargs)
 
+            if atomic:
+                return _run_atomically(view, request, handler, args, kwargs, caller=caller, key=key)
             record, outcome = _claim(caller=caller, key=key, request=request)
             if outcome is not None:
                 return outcome
@@ -106,6 +115,78 @@ def idempotent(*, required: bool):
     return decorate
 
 
+# The claim of the atomic mode, as one statement: try the key's advisory lock (namespace 1229, "idem";
+# never waited for), see whether the key is taken, and insert the record only when it is free.
+_CLAIM_IN_TRANSACTION = f"""
+WITH gate AS (SELECT pg_try_advisory_xact_lock(1229, hashtext(%(caller)s || ' ' || %(key)s)) AS free),
+existing AS (SELECT id FROM {IdempotencyRecord._meta.db_table} WHERE caller = %(caller)s AND key = %(key)s),
+claimed AS (
+    INSERT INTO {IdempotencyRecord._meta.db_table}
+        (caller, key, request_fingerprint, method, path, response_content_type, response_headers, locked_at, created_at, expires_at)
+    SELECT %(caller)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, '', '{{}}'::jsonb, %(now)s, %(now)s, %(expires)s
+      FROM gate WHERE gate.free AND NOT EXISTS (SELECT 1 FROM existing)
+    ON CONFLICT ON CONSTRAINT idempotency_key_unique_per_caller DO NOTHING
+    RETURNING id
+)
+SELECT gate.free, (SELECT id FROM claimed), (SELECT id FROM existing) FROM gate
+"""
+
+
+def _run_atomically(view, request, handler, args, kwargs, *, caller: str, key: str):
+    """Claim, run and store in one transaction; a 5xx or a database error rolls all of it back."""
+    with transaction.atomic(durable=True):
+        record_id, outcome = _claim_in_transaction(caller=caller, key=key, request=request)
+        if outcome is not None:
+            return outcome
+        failed = False
+        try:
+            response = handler(view, request, *args, **kwargs)
+        except DatabaseError as exc:  # the transaction is broken (a lock timeout, a lost connection)
+            response, failed = view.handle_exception(exc), True
+        except Exception as exc:  # domain and API errors are rendered, then stored like any answer
+            response = view.handle_exception(exc)
+        response = view.finalize_response(request, response, *args, **kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        if failed or response.status_code >= 500:
+            transaction.set_rollback(True)  # a crash is no answer: nothing happened, the key stays free
+            return response
+        _store_answer(record_id, response)
+    return response
+
+
+def _claim_in_transaction(*, caller: str, key: str, request):
+    """(the new record's id, None) when this request owns the key, or (None, the answer) otherwise."""
+    now = clock.now()
+    params = {
+        "caller": caller,
+        "key": key,
+        "fingerprint": request_fingerprint(request),
+        "method": request.method,
+        "path": request.path[:300],
+        "now": now,
+        "expires": now + settings.IDEMPOTENCY_KEY_TTL,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_IN_TRANSACTION, params)
+        free, claimed_id, existing_id = cursor.fetchone()
+    if not free:
+        return None, _in_progress()
+    if claimed_id is not None:
+        return claimed_id, None
+    existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+    if existing is None:  # purged since: the key is free again
+        return _claim_in_transaction(caller=caller, key=key, request=request)
+    if existing.expires_at <= now:
+        existing.delete()
+        return _claim_in_transaction(caller=caller, key=key, request=request)
+    if existing.request_fingerprint != params["fingerprint"]:
+        return None, _key_reused()
+    if existing.status_code is None:  # held by a request of the other mode, still running
+        return None, _in_progress()
+    return None, _replay(existing)
+
+
 def _claim(*, caller: str, key: str, request):
     """Return (record, None) when this request owns the key, or (None, response) otherwise."""
     fingerprint = request_fingerprint(request)
@@ -113,7 +194,6 @@ def _claim(*, caller: str, key: str, request):
     try:
         # In autocommit one INSERT is its own transaction: BEGIN/COMMIT would be two more round trips.
         # Inside an outer transaction (tests) a savepoint keeps a duplicate from aborting it.
-        # Written as one plain INSERT (guardians/prepared.py): every money request makes it.
         record = IdempotencyRecord(
             caller=caller,
             key=key,
@@ -125,7 +205,7 @@ def _claim(*, caller: str, key: str, request):
             expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
         )
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-            insert_instance(record)
+            record.save(force_insert=True)
         return record, None
     except IntegrityError:
         pass
@@ -138,12 +218,7 @@ def _claim(*, caller: str, key: str, request):
     if existing is None:  # purged between our INSERT and SELECT: vanishingly rare, ask for a retry
         return None, _in_progress()
     if existing.request_fingerprint != fingerprint:
-        return None, problem_response(
-            status_code=422,
-            code="idempotency_key_reused",
-            title="Idempotency key reused",
-            detail="This Idempotency-Key was already used with a different request.",
-        )
+        return None, _key_reused()
     if existing.status_code is not None:
         return None, _replay(existing)
     if existing.locked_at <= now - settings.IDEMPOTENCY_LEASE:
@@ -161,15 +236,24 @@ def _store(record: IdempotencyRecord, response) -> None:
     if response.status_code >= 500:
         _release(record)
         return
-    update_row(
-        IdempotencyRecord,
-        record.pk,
-        {
-            "status_code": response.status_code,
-            "response_body": bytes(response.content),
-            "response_content_type": response.get("Content-Type", ""),
-            "response_headers": {name: response[name] for name in _REPLAYED_HEADERS if response.has_header(name)},
-        },
+    _store_answer(record.pk, response)
+
+
+def _store_answer(record_id: int, response) -> None:
+    IdempotencyRecord.objects.filter(pk=record_id).update(
+        status_code=response.status_code,
+        response_body=bytes(response.content),
+        response_content_type=response.get("Content-Type", ""),
+        response_headers={name: response[name] for name in _REPLAYED_HEADERS if response.has_header(name)},
+    )
+
+
+def _key_reused():
+    return problem_response(
+        status_code=422,
+        code="idempotency_key_reused",
+        title="Idempotency key reused",
+        detail="This Idempotency-Key was already used with a different request.",
     )
 
 

@@ -159,6 +159,39 @@ class CardCharge(ThroughputScenario):
         stats.record(reply, ok=reply.status == 201)
 
 
+class HotMerchantCharge(CardCharge):
+    """The card charge of `card_charge`, but every sale at one school's canteen (one merchant, its
+    terminals) and to distinct cards: each next sale takes the next child of the school, so no two
+    sales in flight share a card. Only the merchant is shared: its rps over the spread scenario's
+    (`ratio_to_spread`) shows whether the merchant's payable serialises its sales."""
+
+    name = "hot_merchant_charge"
+
+    def setup(self) -> None:
+        ctx = self.ctx
+        busy = {ctx.manifest["rush_school_index"], ctx.manifest["event_school_index"]}
+        schools = sorted({s for s in ctx.student_school if s not in busy})
+        self.school = max(schools, key=lambda school: len(ctx.students_of(school)))
+        self.children = ctx.students_of(self.school)
+        self.sales = 0
+        self.extra = {"school_index": self.school, "cards": len(self.children), "terminals": len(ctx.manifest["canteen_terminal_keys"][self.school])}
+
+    async def step(self, client, stats):
+        ctx = self.ctx
+        items = []
+        while not items:  # a child whose allergies rule out every everyday item is passed over
+            i = self.children[self.sales % len(self.children)]
+            self.sales += 1
+            items = ctx.everyday_items(self.school, i, ("snack", "fruit", "drink"))
+        reply = await client.request(
+            "POST",
+            f"{API}/terminal/canteen/sales",
+            headers={"X-Terminal-Key": ctx.rng.choice(ctx.manifest["canteen_terminal_keys"][self.school]), **idempotency()},
+            json_body={"card_identifier": ctx.card_identifier(i), "items": [{"item_id": items[0]["id"], "quantity": 1}]},
+        )
+        stats.record(reply, ok=reply.status == 201)
+
+
 # --- vouchers --------------------------------------------------------------------------------
 
 

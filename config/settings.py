@@ -125,6 +125,11 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
 DATABASE_STATEMENT_TIMEOUT_SECONDS = env.float("DATABASE_STATEMENT_TIMEOUT_SECONDS", default=20.0)
 if DATABASE_STATEMENT_TIMEOUT_SECONDS > 0:
     DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)}"
+# No lock taken through wallet/locks.py or by the money functions in wallet/sql/ is waited for longer
+# than this (SET LOCAL lock_timeout): past it the API answers 409 `lock_timeout` with Retry-After
+# (api/errors.py). Not the connection's default: the inline locks not yet moved to the helper (the
+# consent chain's, for one) serialise longer bursts by design.
+DATABASE_LOCK_TIMEOUT_SECONDS = env.float("DATABASE_LOCK_TIMEOUT_SECONDS", default=5.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------

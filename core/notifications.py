@@ -6,6 +6,8 @@ if the user wants it: the guardian's master switch (`notify_by_email`) and
 their choice for that kind (`NotificationPreference`, defaulting per kind).
 """
 
+from functools import partial
+
 import structlog
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser as User
@@ -68,12 +70,12 @@ def deliver(notification_ids: list[int]) -> None:
         guardian = getattr(notice.user, "guardian", None)
         if notice.emailed_at is None and wants_email(notice.user, notice.kind):
             body = notice.email_body or notice.body or notice.title
-            _send_once(notice, "emailed_at", lambda: send_mail(notice.title, body, settings.DEFAULT_FROM_EMAIL, [notice.user.email]))
+            _send_once(notice, "emailed_at", partial(send_mail, notice.title, body, settings.DEFAULT_FROM_EMAIL, [notice.user.email]))
         if guardian is not None and guardian.notify_by_push and notice.pushed_at is None:
             _send_once(
                 notice,
                 "pushed_at",
-                lambda: push_backend().send(user_id=notice.user_id, title=notice.title, body=notice.body, data=notice.data),
+                partial(push_backend().send, user_id=notice.user_id, title=notice.title, body=notice.body, data=notice.data),
             )
 
 

@@ -4,7 +4,6 @@ so tenant scoping (who may see which student) is decided in one place."""
 from django.db.models import Prefetch, Q, QuerySet
 
 from guardians.models import Guardian, GuardianLink, School, StaffMember, StaffRole, Student, User
-from guardians.prepared import PreparedRead
 
 
 def guardian_for_user(user: User) -> Guardian | None:
@@ -32,20 +31,17 @@ def students_visible_to(user: User) -> QuerySet[Student]:
     return Student.objects.select_related("school").filter(visible)
 
 
-# A guardian acting for a child, on every such request: compiled once (guardians/prepared.py).
-_ACTIVE_LINK = PreparedRead(
-    lambda guardian_id, student_id: GuardianLink.objects.select_related("student__school", "guardian__user")
-    .filter(guardian_id=guardian_id, student_id=student_id, revoked_at__isnull=True)
-    .order_by("pk")[:1],
-    guardian_id=int,
-    student_id=int,
-)
+def _active_link(guardian_id: int, student_id: int) -> QuerySet[GuardianLink]:
+    """A guardian acting for a child, on every such request."""
+    return GuardianLink.objects.select_related("student__school", "guardian__user").filter(
+        guardian_id=guardian_id, student_id=student_id, revoked_at__isnull=True
+    )
 
 
 def active_link(*, guardian: Guardian | None, student_id: int) -> GuardianLink | None:
     if guardian is None:
         return None
-    return _ACTIVE_LINK.first(guardian_id=guardian.pk, student_id=student_id)
+    return _active_link(guardian.pk, student_id).first()
 
 
 def links_for_student(student: Student, *, include_revoked: bool = False) -> QuerySet[GuardianLink]:

@@ -4,7 +4,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from guardians.models import Guardian, Student
-from guardians.prepared import PreparedRead
 from wallet import ledger
 from wallet.models import Account, AccountKind, Merchant
 
@@ -12,23 +11,9 @@ PROCESSOR_CLEARING = "processor_clearing"
 PLATFORM_FEES = "platform_fees"
 
 
-def _account_of(owner_field: str) -> PreparedRead:
-    # Found on every card charge, redemption, order and statement: compiled once (guardians/prepared.py).
-    return PreparedRead(
-        lambda kind, owner: Account.objects.filter(kind=kind, **{f"{owner_field}_id": owner}).order_by("pk")[:1],
-        kind=str,
-        owner=int,
-    )
-
-
-_ACCOUNT_BY_OWNER = {"guardian": _account_of("guardian"), "student": _account_of("student"), "merchant": _account_of("merchant")}
-
-
 def _find(lookup: dict) -> Account | None:
-    owner_field = next((field for field in lookup if field in _ACCOUNT_BY_OWNER), None)
-    if owner_field is None:  # the platform's own accounts, by system code
-        return Account.objects.filter(**lookup).first()
-    return _ACCOUNT_BY_OWNER[owner_field].first(kind=lookup["kind"], owner=lookup[owner_field].pk)
+    """By owner and kind (an indexed unique pair), or for the platform's own accounts by system code."""
+    return Account.objects.filter(**lookup).order_by("pk").first()
 
 
 def _get_or_open(lookup: dict, defaults: dict) -> Account:
@@ -84,17 +69,17 @@ def system_account(*, code: str, kind: str, name: str, allow_negative: bool = Tr
 
 # --- Locking an account with a merchant's payable, in one statement ------------------------------
 # Every sale, redemption and pre-order pays a merchant from one other account. Both are found by
-# their owners and locked in one SELECT ... FOR UPDATE (primary-key order, as ledger.lock_accounts)
-# instead of two look-ups and a lock: compiled once (guardians/prepared.py).
+# their owners and locked in one SELECT ... FOR UPDATE (wallet/locks.py: primary-key order, the lock
+# timeout) instead of two look-ups and a lock.
 
 
-def _with_payable(owner_field: str, kind: str | None = None) -> PreparedRead:
+def _with_payable(owner_field: str, kind: str | None = None):
     def build(owner, merchant_id):
         other = Q(**{owner_field: owner}) if kind is None else Q(kind=kind, **{owner_field: owner})
         payable = Q(kind=AccountKind.MERCHANT_PAYABLE, merchant_id=merchant_id)
-        return Account.objects.select_for_update().filter(other | payable).order_by("pk")
+        return Account.objects.filter(other | payable)
 
-    return PreparedRead(build, owner=int, merchant_id=int)
+    return build
 
 
 _CARD_WITH_PAYABLE = _with_payable("student_id", AccountKind.STUDENT_CARD)
@@ -102,7 +87,7 @@ _WALLET_WITH_PAYABLE = _with_payable("guardian_id", AccountKind.GUARDIAN_WALLET)
 _ACCOUNT_WITH_PAYABLE = _with_payable("pk")
 
 
-def _lock_with_payable(read: PreparedRead, owner: int, merchant: Merchant, other_id) -> tuple[dict[int, Account], Account, Account]:
+def _lock_with_payable(read, owner: int, merchant: Merchant, other_id) -> tuple[dict[int, Account], Account, Account]:
     """Inside a transaction. `other_id()` gives the other account's id, opening it if need be: it is
     called only on a first payment, when the statement did not find both accounts."""
 
@@ -110,7 +95,7 @@ def _lock_with_payable(read: PreparedRead, owner: int, merchant: Merchant, other
         payable = next((a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk), None)
         return next((a for a in locked.values() if a is not payable), None), payable
 
-    locked = ledger.lock_accounts_matching(read, owner=owner, merchant_id=merchant.pk)
+    locked = ledger.lock_accounts_matching(read(owner, merchant.pk))
     other, payable = split(locked)
     if other is None or payable is None:
         locked = ledger.lock_accounts([other_id(), merchant_payable(merchant).pk])

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from core import clock
-from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
 from wallet.errors import InsufficientFunds
+from wallet.locks import lock_objects
 from wallet.models import Account, Entry, Hold, HoldStatus, LedgerTransaction
 
 # No single movement is larger than this ($100,000): anything bigger is a bug or an attack.
@@ -41,18 +41,11 @@ def validate_amount(amount) -> int:
     return amount
 
 
-# Every money movement locks its accounts: compiled once per number of accounts (guardians/prepared.py).
-_ACCOUNTS_LOCKED = PreparedRead(
-    lambda account_ids: Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk"), account_ids=INT_LIST
-)
-
-
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
-    """SELECT ... FOR UPDATE the accounts in primary-key order, so concurrent writers never deadlock."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("lock_accounts must run inside transaction.atomic()")
+    """SELECT ... FOR UPDATE the accounts in primary-key order (wallet/locks.py), so concurrent writers
+    never deadlock and none waits longer than the lock timeout."""
     ids = sorted(set(account_ids))
-    accounts = {account.pk: account for account in _ACCOUNTS_LOCKED.all(account_ids=ids)}
+    accounts = {account.pk: account for account in lock_objects(Account.objects.filter(pk__in=ids))}
     if len(accounts) != len(ids):
         raise Account.DoesNotExist(f"accounts {sorted(set(ids) - set(accounts))} do not exist")
     for account in accounts.values():
@@ -60,12 +53,10 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     return accounts
 
 
-def lock_accounts_matching(query: PreparedRead, **values) -> dict[int, Account]:
-    """Lock the accounts a prepared `select_for_update()` read finds by their owners, in primary-key order
-    (the read must order by pk): one round trip instead of finding the ids first and locking them second."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("lock_accounts_matching must run inside transaction.atomic()")
-    accounts = {account.pk: account for account in query.all(**values)}
+def lock_accounts_matching(query: QuerySet) -> dict[int, Account]:
+    """Lock the accounts a query finds by their owners, in primary-key order: one round trip instead of
+    finding the ids first and locking them second."""
+    accounts = {account.pk: account for account in lock_objects(query)}
     for account in accounts.values():
         _expire_stale_holds_locked(account)
     return accounts
@@ -111,8 +102,8 @@ def post_locked(
             raise InsufficientFunds(available=account.available)
 
     now = clock.now()
-    ledger_transaction = insert_instance(
-        LedgerTransaction(kind=kind, reference=reference, memo=memo[:300], actor=actor, metadata=metadata or {}, reverses=reverses, created_at=now)
+    ledger_transaction = LedgerTransaction.objects.create(
+        kind=kind, reference=reference, memo=memo[:300], actor=actor, metadata=metadata or {}, reverses=reverses, created_at=now
     )
     running = {account_id: accounts[account_id].balance for account_id in new_balances}
     rows = []
@@ -224,19 +215,17 @@ def hold_place_locked(
         raise RuntimeError("hold_place_locked needs the counterparty locked too")
     if not account.allow_negative and account.available < amount:
         raise InsufficientFunds(available=account.available)
-    hold = insert_instance(
-        Hold(
-            account_id=account_id,
-            counterparty_id=counterparty_id,
-            amount=amount,
-            kind=kind,
-            reference=reference,
-            expires_at=expires_at,
-            memo=memo[:300],
-        )
+    hold = Hold.objects.create(
+        account_id=account_id,
+        counterparty_id=counterparty_id,
+        amount=amount,
+        kind=kind,
+        reference=reference,
+        expires_at=expires_at,
+        memo=memo[:300],
     )
     account.held += amount
-    update_row(Account, account_id, {"held": account.held})
+    Account.objects.filter(pk=account_id).update(held=account.held)
     return hold
 
 

@@ -5,16 +5,14 @@ so the views never build their own tenant filters.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 
 from core import clock, school_time
 from guardians.models import Guardian, GuardianLink, StaffRole, Student, User
-from guardians.prepared import PreparedRead
 from guardians.selectors import guardian_for_user, staff_for_user
 from wallet import accounts
 from wallet.models import (
@@ -25,7 +23,6 @@ from wallet.models import (
     Entry,
     Hold,
     HoldStatus,
-    LedgerTransaction,
     ReconciliationIssue,
     SpendingControls,
     StudentCard,
@@ -97,65 +94,27 @@ def _statement_window(zone: ZoneInfo, date_from: date | None, date_to: date | No
     return since, until
 
 
-@dataclass(frozen=True)
-class StatementRows:
-    """A statement page's rows (the seven fields a statement shows, as dicts), newest first, built as
-    one plain SQL statement. Guardians page statements all day; the ORM spent more CPU building that
-    query than the database spent running it (docs/performance.md).
-
-    It answers the few queryset calls DRF's CursorPagination makes (`order_by` on the id, `filter` by
-    `id__lt`/`id__gt`, a slice), so the cursors and links stay DRF's own.
-    """
-
-    account_id: int
-    since: datetime | None = None
-    until: datetime | None = None
-    newest_first: bool = True
-    after: tuple[str, int] | None = None  # ("<" or ">", an entry id): the cursor's position
-
-    def order_by(self, *fields: str) -> "StatementRows":
-        if fields not in (("-id",), ("id",)):
-            raise ValueError(f"statement rows are ordered by id only, not {fields}")
-        return replace(self, newest_first=fields == ("-id",))
-
-    def filter(self, **condition) -> "StatementRows":
-        ((lookup, value),) = condition.items()
-        if lookup not in ("id__lt", "id__gt"):
-            raise ValueError(f"statement rows are filtered by id only, not {lookup}")
-        return replace(self, after=("<" if lookup == "id__lt" else ">", int(value)))
-
-    def __getitem__(self, window: slice) -> list[dict]:
-        start, stop = window.start or 0, window.stop
-        clauses, params = ["e.account_id = %s"], [self.account_id]
-        adapt = connection.ops.adapt_datetimefield_value
-        if self.since is not None:
-            clauses.append("e.created_at >= %s")
-            params.append(adapt(self.since))
-        if self.until is not None:
-            clauses.append("e.created_at < %s")
-            params.append(adapt(self.until))
-        if self.after is not None:
-            clauses.append(f"e.id {self.after[0]} %s")
-            params.append(self.after[1])
-        sql = (
-            "SELECT e.id, e.created_at, e.amount, e.balance_after, e.transaction_id, t.kind, t.memo "
-            f"FROM {Entry._meta.db_table} e JOIN {LedgerTransaction._meta.db_table} t ON t.id = e.transaction_id "
-            f"WHERE {' AND '.join(clauses)} ORDER BY e.id {'DESC' if self.newest_first else 'ASC'} LIMIT %s OFFSET %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, stop - start, start])
-            rows = cursor.fetchall()
-        return [
-            {"id": id_, "created_at": created_at, "amount": amount, "balance_after": balance_after,
-             "transaction_id": transaction_id, "kind": kind, "memo": memo}
-            for id_, created_at, amount, balance_after, transaction_id, kind, memo in rows
-        ]
-
-
-def statement_rows(*, account_id: int, zone: ZoneInfo, date_from: date | None = None, date_to: date | None = None) -> StatementRows:
-    """`statement_entries` as a page's plain rows (see StatementRows)."""
-    since, until = _statement_window(zone, date_from, date_to)
-    return StatementRows(account_id=account_id, since=since, until=until)
+def statement_page(
+    *,
+    account: Account,
+    zone: ZoneInfo,
+    limit: int,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> list[Entry]:
+    """One keyset page of `statement_entries`, newest first: the `limit` entries just older than
+    `before_id` (the newest when None), or with `after_id` the `limit` just newer than it (paging back).
+    Both walk the (account, -id) index from the position; no page counts or skips rows."""
+    entries = statement_entries(account=account, zone=zone, date_from=date_from, date_to=date_to)
+    if after_id is not None:
+        page = list(entries.filter(id__gt=after_id).order_by("id")[:limit])
+        page.reverse()
+        return page
+    if before_id is not None:
+        entries = entries.filter(id__lt=before_id)
+    return list(entries[:limit])
 
 
 def entries_in_batches(entries: QuerySet[Entry], *, batch_size: int | None = None) -> Iterator[Entry]:
@@ -199,21 +158,15 @@ def _linked_children(guardian_id):
     return GuardianLink.objects.filter(guardian_id=guardian_id, revoked_at__isnull=True).values("student_id")
 
 
-# A guardian reading a linked child's card or statement, the common case: compiled once (guardians/prepared.py).
-_LINKED_CHILD = PreparedRead(
-    lambda student_id, guardian_id: Student.objects.select_related("school").filter(
-        pk=student_id, pk__in=_linked_children(guardian_id)
-    )[:1],
-    student_id=int,
-    guardian_id=int,
-)
-_LINKED_CHILD_CARD_ACCOUNT = PreparedRead(
-    lambda student_id, guardian_id: Account.objects.select_related("student__school").filter(
+def _linked_child(student_id: int, guardian_id: int) -> QuerySet[Student]:
+    """A guardian reading a linked child's card or statement, the common case."""
+    return Student.objects.select_related("school").filter(pk=student_id, pk__in=_linked_children(guardian_id))
+
+
+def _linked_child_card_account(student_id: int, guardian_id: int) -> QuerySet[Account]:
+    return Account.objects.select_related("student__school").filter(
         kind=AccountKind.STUDENT_CARD, student_id=student_id, student_id__in=_linked_children(guardian_id)
-    )[:1],
-    student_id=int,
-    guardian_id=int,
-)
+    )
 
 
 def _guardian_only(user: User) -> Guardian | None:
@@ -227,14 +180,14 @@ def card_account_with_access(user: User, student_id: int) -> Account | None:
     """A guardian's linked child's card account (with the student and school), in one statement.
     None when there is no such account yet, or for anyone else: use student_with_card_access then."""
     guardian = _guardian_only(user)
-    return _LINKED_CHILD_CARD_ACCOUNT.first(student_id=student_id, guardian_id=guardian.pk) if guardian else None
+    return _linked_child_card_account(student_id, guardian.pk).first() if guardian else None
 
 
 def student_with_card_access(user: User, student_id: int) -> Student | None:
     """The student if `user` may read their card (see students_with_card_access), else None."""
     guardian = _guardian_only(user)
     if guardian is not None:
-        return _LINKED_CHILD.first(student_id=student_id, guardian_id=guardian.pk)
+        return _linked_child(student_id, guardian.pk).first()
     return students_with_card_access(user).filter(pk=student_id).first()
 
 

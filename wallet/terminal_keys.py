@@ -7,7 +7,6 @@ import secrets
 from django.db import transaction
 
 from core import clock
-from guardians.prepared import PreparedRead
 from wallet.models import Merchant, Terminal
 
 KEY_PREFIX = "tbx_term_"
@@ -51,21 +50,17 @@ def parse_prefix(raw_key: str) -> str | None:
     return prefix
 
 
-# Every terminal request: compiled once (guardians/prepared.py).
-_ACTIVE_TERMINAL_BY_PREFIX = PreparedRead(
-    lambda prefix: Terminal.objects.select_related("merchant")
-    .filter(key_prefix=prefix, revoked_at__isnull=True, merchant__is_active=True)
-    .order_by("pk")[:1],
-    prefix=str,
-)
-
-
 def terminal_for_key(raw_key: str) -> Terminal | None:
     """The active terminal this key belongs to, or None. Constant-time on the secret."""
     prefix = parse_prefix(raw_key)
     if prefix is None:
         return None
-    terminal = _ACTIVE_TERMINAL_BY_PREFIX.first(prefix=prefix)
+    # The one indexed probe (the unique key prefix) of every terminal request, revocation included.
+    terminal = (
+        Terminal.objects.select_related("merchant")
+        .filter(key_prefix=prefix, revoked_at__isnull=True, merchant__is_active=True)
+        .first()
+    )
     if terminal is None or not hmac.compare_digest(terminal.key_hash, _hash_key(raw_key)):
         return None
     return terminal

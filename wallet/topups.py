@@ -23,7 +23,6 @@ from core import clock
 from core.errors import DomainError
 from core.jobs import enqueue_after_commit
 from guardians.models import Guardian, GuardianLink
-from guardians.prepared import PreparedRead
 from wallet import accounts, gateway, ledger
 from wallet.errors import (
     AmountOutOfRange,
@@ -350,16 +349,16 @@ def auto_topup_update(*, guardian: Guardian, **changes) -> PaymentMethod:
     return method
 
 
-# Asked after every card charge: compiled once (guardians/prepared.py).
-_AUTO_TOPUP_LINK = PreparedRead(
-    lambda student_id: GuardianLink.objects.filter(
-        student_id=student_id, revoked_at__isnull=True, can_manage_money=True, guardian__payment_method__auto_topup_enabled=True
+def _auto_topup_link(student_id: int):
+    """Asked after every card charge."""
+    return (
+        GuardianLink.objects.filter(
+            student_id=student_id, revoked_at__isnull=True, can_manage_money=True, guardian__payment_method__auto_topup_enabled=True
+        )
+        .exclude(guardian__payment_method__stripe_payment_method_id="")
+        .select_related("guardian__payment_method")
+        .order_by("created_at", "id")
     )
-    .exclude(guardian__payment_method__stripe_payment_method_id="")
-    .select_related("guardian__payment_method")
-    .order_by("created_at", "id")[:1],
-    student_id=int,
-)
 
 
 def auto_topup_check(student_id: int) -> TopUp | None:
@@ -371,7 +370,7 @@ def auto_topup_check(student_id: int) -> TopUp | None:
     or later charges in the same dip find it taken. A new dip needs the card back at or
     above the threshold (any credit, including a successful automatic top-up).
     """
-    link = _AUTO_TOPUP_LINK.first(student_id=student_id)
+    link = _auto_topup_link(student_id).first()
     method = link.guardian.payment_method if link is not None else None
     if method is None:  # nobody has automatic top-up on: no need to read the card
         return None

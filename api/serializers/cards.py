@@ -1,4 +1,6 @@
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers.fields import CentsField
@@ -14,7 +16,9 @@ class CardFundInput(serializers.Serializer):
 
 
 class CardTransferOutput(serializers.Serializer):
-    transaction_id = serializers.IntegerField()
+    """A transfer between wallet and card (wallet.card_transfer.CardTransferred)."""
+
+    transaction_id = serializers.IntegerField(source="transaction.pk")
     amount = serializers.IntegerField()
     wallet_balance = serializers.IntegerField(help_text="Guardian wallet balance after the transfer, cents.")
     card_balance = serializers.IntegerField(help_text="The child's card balance after the transfer, cents.")
@@ -65,23 +69,29 @@ class CardChargeInput(serializers.Serializer):
 
 
 class CashierStudentOutput(serializers.Serializer):
-    """All a cashier may see of the child."""
+    """All a cashier may see of the child (a Student)."""
 
     first_name = serializers.CharField()
-    last_initial = serializers.CharField()
+    last_initial = serializers.SerializerMethodField()
     year_level = serializers.IntegerField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_last_initial(self, student) -> str:
+        return student.last_name[:1]
 
 
 class CardChargeOutput(serializers.Serializer):
-    charge_id = serializers.IntegerField()
+    """An approved charge (wallet.card_charge.ChargeApproved): the one declaration of the schema and the body."""
+
+    charge_id = serializers.IntegerField(source="charge.pk")
     status = serializers.CharField(help_text="Always `approved`; a decline is a 402 problem with its reason code.")
-    amount = serializers.IntegerField()
-    refunded_amount = serializers.IntegerField()
+    amount = serializers.IntegerField(source="charge.amount")
+    refunded_amount = serializers.IntegerField(source="charge.refunded_amount")
     remaining_balance = serializers.IntegerField(help_text="Available on the card after this charge, cents.")
-    categories = serializers.ListField(child=serializers.CharField())
-    description = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    student = CashierStudentOutput()
+    categories = serializers.ListField(child=serializers.CharField(), source="charge.categories")
+    description = serializers.CharField(source="charge.description")
+    created_at = serializers.DateTimeField(source="charge.created_at")
+    student = CashierStudentOutput(source="charge.student")
 
 
 class MerchantChargeOutput(serializers.Serializer):

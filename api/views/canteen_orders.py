@@ -350,7 +350,8 @@ class CounterSaleView(APIView):
             ),
         ],
     )
-    @idempotent(required=True)
+    # One commit: the sale only reads before its one-statement charge (wallet/card_charge.py).
+    @idempotent(required=True, atomic=True)
     def post(self, request):
         data = CounterSaleInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -34,6 +34,7 @@ from api.serializers.cards import (
 from guardians import selectors
 from guardians.models import StaffRole
 from wallet import accounts, cards
+from wallet.card_transfer import card_transfer
 from wallet.models import CardCharge, StudentCard
 
 TAG_CARDS = "Cards"
@@ -78,16 +79,7 @@ def _money_link(request, student_id: int):
     return link
 
 
-def _transfer_payload(link, posted) -> dict:
-    return {
-        "transaction_id": posted.pk,
-        "amount": abs(posted.entries.first().amount),
-        "wallet_balance": accounts.guardian_wallet(link.guardian).balance,
-        "card_balance": accounts.student_card_account(link.student).balance,
-    }
-
-
-def _card_transfer_view(kind: str, move, summary: str, request_example: dict, response_example: dict):
+def _card_transfer_view(kind: str, to_card: bool, summary: str, request_example: dict, response_example: dict):
     """Funding and withdrawing are mirror images: one view shape, two services."""
 
     class CardTransferView(APIView):
@@ -109,13 +101,13 @@ def _card_transfer_view(kind: str, move, summary: str, request_example: dict, re
                 OpenApiExample("Moved", value=response_example, response_only=True),
             ],
         )
-        @idempotent(required=True)
+        @idempotent(required=True, atomic=True)
         def post(self, request, student_id: int):
             data = CardFundInput(data=request.data)
             data.is_valid(raise_exception=True)
             link = _money_link(request, student_id)
-            posted = move(link=link, amount=data.validated_data["amount"], reference=ledger_reference(kind, request))
-            return Response(_transfer_payload(link, posted), status=status.HTTP_201_CREATED)
+            moved = card_transfer(link=link, amount=data.validated_data["amount"], reference=ledger_reference(kind, request), to_card=to_card)
+            return Response(CardTransferOutput(moved).data, status=status.HTTP_201_CREATED)
 
     CardTransferView.__name__ = f"{kind.title().replace('_', '')}View"
     return CardTransferView
@@ -123,14 +115,14 @@ def _card_transfer_view(kind: str, move, summary: str, request_example: dict, re
 
 CardFundView = _card_transfer_view(
     "card_fund",
-    cards.card_fund,
+    True,
     "Move money from my wallet to a child's card",
     {"amount": 2000},
     {"transaction_id": 55, "amount": 2000, "wallet_balance": 3000, "card_balance": 2450},
 )
 CardWithdrawView = _card_transfer_view(
     "card_withdraw",
-    cards.card_withdraw,
+    False,
     "Move money from a child's card back to my wallet",
     {"amount": 500},
     {"transaction_id": 56, "amount": 500, "wallet_balance": 3500, "card_balance": 1950},
@@ -270,27 +262,14 @@ class TerminalChargeView(GenericAPIView):
             OpenApiExample("Approved", value=CHARGE_EXAMPLE, response_only=True),
         ],
     )
-    @idempotent(required=True)
+    @idempotent(required=True, atomic=True)
     def post(self, request):
         data = CardChargeInput(data=request.data)
         data.is_valid(raise_exception=True)
         approved = cards.card_charge(
             terminal=request.auth_terminal, idempotency_key=request.headers["Idempotency-Key"], **data.validated_data
         )
-        charge = approved.charge
-        student = charge.student
-        payload = {
-            "charge_id": charge.pk,
-            "status": "approved",
-            "amount": charge.amount,
-            "refunded_amount": charge.refunded_amount,
-            "remaining_balance": approved.remaining_balance,
-            "categories": charge.categories,
-            "description": charge.description,
-            "created_at": charge.created_at,
-            "student": {"first_name": student.first_name, "last_initial": student.last_name[:1], "year_level": student.year_level},
-        }
-        return Response(CardChargeOutput(payload).data, status=status.HTTP_201_CREATED)
+        return Response(CardChargeOutput(approved).data, status=status.HTTP_201_CREATED)
 
 
 class TerminalRefundView(APIView):

@@ -11,10 +11,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.pagination import CursorPage
+from api.pagination import KeysetPage
 from api.permissions import IsGuardian, StaffWithRole
 from api.schema import problems
-from api.serializers.fields import as_datetime
 from api.serializers.statements import (
     StatementEntryOutput,
     StatementQueryInput,
@@ -130,20 +129,16 @@ def _statement_query(request) -> dict:
 
 
 class _StatementPageView(GenericAPIView):
-    queryset = Entry.objects.none()  # for the schema generator; requests build their own
-    pagination_class = CursorPage
+    queryset = Entry.objects.none()  # for the schema generator; requests page with KeysetPage
+    pagination_class = KeysetPage
     filter_backends = []  # `from`/`to` are validated by StatementQueryInput
 
-    def statement_page(self, rows: selectors.StatementRows):
-        # The seven shown fields as plain rows: no model instances, no serializer per row.
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(
-            [
-                {"id": row["id"], "created_at": as_datetime(row["created_at"]), "amount": row["amount"], "balance_after": row["balance_after"],
-                 "kind": row["kind"], "memo": row["memo"], "transaction_id": row["transaction_id"]}
-                for row in page
-            ]
+    def statement_page(self, request, *, account, zone):
+        query = _statement_query(request)
+        page = self.paginator.page(
+            request, lambda **position: selectors.statement_page(account=account, zone=zone, **position, **query)
         )
+        return Response({**page, "results": StatementEntryOutput(page["results"], many=True).data})
 
 
 class _StatementCsvView(APIView):
@@ -210,10 +205,7 @@ class WalletStatementView(_StatementPageView):
     )
     def get(self, request):
         guardian = guardian_for_user(request.user)
-        rows = selectors.statement_rows(
-            account_id=accounts.guardian_wallet(guardian).pk, zone=selectors.wallet_statement_zone(guardian), **_statement_query(request)
-        )
-        return self.statement_page(rows)
+        return self.statement_page(request, account=accounts.guardian_wallet(guardian), zone=selectors.wallet_statement_zone(guardian))
 
 
 class WalletStatementCsvView(_StatementCsvView):
@@ -273,8 +265,7 @@ class StudentCardStatementView(_StatementPageView):
         account = selectors.card_account_with_access(request.user, student_id)
         if account is None:
             account = accounts.student_card_account(_card_student(request, student_id))
-        rows = selectors.statement_rows(account_id=account.pk, zone=selectors.student_zone(account.student), **_statement_query(request))
-        return self.statement_page(rows)
+        return self.statement_page(request, account=account, zone=selectors.student_zone(account.student))
 
 
 class StudentCardStatementCsvView(_StatementCsvView):

@@ -1,0 +1,120 @@
+"""What a card charge and a card funding cost the database: statements and committed write transactions.
+
+Statements are counted with Django's CaptureQueriesContext. Commits are counted by the database itself:
+every transaction that writes is given a transaction id, and its commit is a WAL flush; the difference
+of `pg_current_xact_id()` read before and after the request (less the one the first read takes) is the
+number of write transactions the request committed. Nothing here depends on timing.
+"""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import give_card_money, give_wallet_money
+from wallet import accounts
+from wallet.models import CardCharge
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _xact_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def shape(statements: list[str]) -> list[str]:
+    """Each statement by what it is: its first words, or the function it calls."""
+    named = []
+    for sql in statements:
+        words = sql.split()
+        called = next((word.split("(")[0] for word in words if word.startswith("wallet_card_")), None)
+        named.append(called or " ".join(words[:2]) if words[0] in ("SELECT", "UPDATE", "INSERT") else words[0])
+    return named
+
+
+def measure(call):
+    """(response, statements the request ran, write transactions it committed)."""
+    before = _xact_id()
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    return response, [query["sql"] for query in queries.captured_queries], _xact_id() - before - 1
+
+
+def charge(world, key, amount=350):
+    return lambda: world.terminal_client.post(
+        "/api/v1/terminal/charges",
+        {"card_identifier": world.card_number, "amount": amount, "categories": ["canteen"]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def fund(world, key, amount=500):
+    return lambda: world.guardian_client.post(
+        f"/api/v1/students/{world.student.pk}/card/fund", {"amount": amount}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+def test_a_card_charge_is_the_key_probe_the_claim_one_decision_and_the_stored_answer_in_one_commit(card_world):
+    give_card_money(card_world.student, 1000)
+    charge(card_world, "warm-up", amount=1)()  # the first request opens the merchant's payable
+
+    response, statements, commits = measure(charge(card_world, uuid.uuid4().hex))
+
+    assert response.status_code == 201, response.json()
+    assert shape(statements) == [
+        'SELECT "wallet_terminal"."id",',  # the terminal key, on every request
+        "BEGIN",
+        "WITH",  # the Idempotency-Key claimed
+        "wallet_card_charge",  # the decision and every write
+        'UPDATE "api_idempotencyrecord"',  # the answer stored
+        "COMMIT",
+        'SELECT "guardians_guardianlink"."id",',  # after commit: does a guardian top this card up automatically?
+    ], statements
+    assert commits == 1
+    assert CardCharge.objects.count() == 2
+
+
+def test_a_declined_charge_stores_its_answer_in_the_same_one_commit(card_world):
+    response, statements, commits = measure(charge(card_world, "declined"))
+
+    assert response.status_code == 402 and response.json()["code"] == "insufficient_funds"
+    assert shape(statements) == ['SELECT "wallet_terminal"."id",', "BEGIN", "WITH", "wallet_card_charge", 'UPDATE "api_idempotencyrecord"', "COMMIT"]
+    assert commits == 1
+    assert CardCharge.objects.count() == 0
+
+
+def test_a_replayed_charge_moves_nothing_and_commits_nothing(card_world):
+    give_card_money(card_world.student, 1000)
+    first = charge(card_world, "same")()
+
+    response, statements, commits = measure(charge(card_world, "same"))
+
+    assert response.status_code == 201 and response.content == first.content
+    assert response["Idempotent-Replayed"] == "true"
+    assert commits == 0
+    assert shape(statements) == ['SELECT "wallet_terminal"."id",', "BEGIN", "WITH", 'SELECT "api_idempotencyrecord"."id",', "COMMIT"]
+    assert accounts.student_card_account(card_world.student).balance == 650
+
+
+def test_a_card_funding_is_the_session_probe_the_claim_the_link_one_decision_and_the_answer_in_one_commit(card_world):
+    give_wallet_money(card_world.link.guardian, 2000)
+    fund(card_world, "warm-up", amount=1)()
+
+    response, statements, commits = measure(fund(card_world, uuid.uuid4().hex))
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["card_balance"] == 501 and response.json()["wallet_balance"] == 1499
+    assert shape(statements) == [
+        'SELECT "guardians_authsession"."id",',  # the session with its user, on every request
+        "BEGIN",
+        "WITH",
+        'SELECT "guardians_guardianlink"."id",',  # the caller's link to the child
+        "wallet_card_transfer",
+        'UPDATE "api_idempotencyrecord"',
+        "COMMIT",
+    ], statements
+    assert commits == 1
