@@ -36,6 +36,9 @@ TARGETS = {
     "statement_read": {"max_p99_ms": 50},
 }
 MAX_WORKER_RSS_MB = 200
+# Hot-row scenarios and the spread scenario each is compared with, in the same run.
+HOT_SCENARIOS = {"hot_program_redeem": "voucher_redeem"}
+MIN_RATIO_TO_SPREAD = 0.9
 
 
 def _free_port() -> int:
@@ -153,6 +156,10 @@ def _evaluate(results: dict) -> dict:
             and all(count == burst["capacity"] for count in burst.get("confirmed_in_replies", []))
             and burst.get("errors") == 0
         )
+    for hot in HOT_SCENARIOS:
+        result = scenarios.get(hot, {})
+        if result and not result.get("skipped"):
+            checks[hot] = result.get("errors", 1) == 0 and (result.get("ratio_to_spread") or 0) >= MIN_RATIO_TO_SPREAD
     checks["reconciliation"] = bool(results.get("reconciliation", {}).get("ok"))
     peaks = results.get("gunicorn_worker_peak_rss_mb", {})
     checks["worker_peak_rss"] = bool(peaks) and max(peaks.values()) <= MAX_WORKER_RSS_MB
@@ -187,6 +194,7 @@ def main(argv=None) -> int:
         CardCharge,
         Context,
         EventSignupBurst,
+        HotProgramRedeem,
         StatementRead,
         VoucherPool,
         VoucherRace,
@@ -237,6 +245,7 @@ def main(argv=None) -> int:
         Baseline(ctx),
         CardCharge(ctx),
         VoucherRedeem(ctx, pool, voucher_tokens),
+        HotProgramRedeem(ctx, pool, voucher_tokens),
         CanteenRush(ctx),
         StatementRead(ctx, statement_pool),
         VoucherRace(ctx, pool, voucher_tokens),
@@ -278,6 +287,10 @@ def main(argv=None) -> int:
                 base_cpu = results["scenarios"]["baseline"].get("cpu_ms_per_request", {}).get("total")
                 cpu = result.get("cpu_ms_per_request", {}).get("total")
                 result["cpu_ratio"] = round(base_cpu / cpu, 2) if base_cpu and cpu else None
+        for hot, spread in HOT_SCENARIOS.items():
+            hot_result, spread_result = results["scenarios"].get(hot, {}), results["scenarios"].get(spread, {})
+            if hot_result and not hot_result.get("skipped") and spread_result.get("rps"):
+                hot_result["ratio_to_spread"] = round(hot_result["rps"] / spread_result["rps"], 2)
 
         t = time.perf_counter()
         try:
@@ -345,6 +358,8 @@ def table(results: dict) -> str:
             invariant = f"accepted_after_cutoff={r['accepted_after_cutoff']}"
         elif name == "voucher_race":
             invariant = f"{r['rounds_with_exactly_one_success']}/{r['rounds']} rounds with one success"
+        elif name in HOT_SCENARIOS:
+            invariant = f"ratio_to_spread={r.get('ratio_to_spread')}"
         elif name == "event_signup_burst":
             invariant = f"confirmed={r['confirmed']}"
         met = results["targets"].get(name, "")
