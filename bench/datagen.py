@@ -438,11 +438,32 @@ class Generator:
                      issued_at.date(), issued_at, expires_on, expires_at, "bulk")
                 )
                 self.voucher_list.append([vid, number, secret, p, face])
+        # Each voucher's value reserved in its own account at issue (vouchers/reserves.py): one ledger
+        # transaction per program, funding -> reserves, as issuing posts it.
+        reserve_first, tx_first, entry_first = next_id(Account), next_id(LedgerTransaction), next_id(Entry)
+        reserves, transactions, entries, funding_after = [], [], [], {}
+        rows = [(*row, reserve_first + k) for k, row in enumerate(rows)]
+        for p, program in enumerate(programs):
+            tx_id = tx_first + p
+            mine = [row for row in rows if row[1] == program.pk]
+            total = sum(row[11] for row in mine)
+            transactions.append((tx_id, "voucher_reserve", f"voucher_reserve:bench:{self.seed}:{program.pk}", f"{program.name}: vouchers issued", "system", {"program_id": program.pk}, issued_at))
+            funding_after[program.funding_account_id] = -total
+            entries.append((entry_first + len(entries), tx_id, program.funding_account_id, -total, -total, issued_at))
+            for row in mine:
+                reserves.append((row[-1], "voucher_funding", f"Reserve of voucher {row[5]}", False, row[11], issued_at))
+                entries.append((entry_first + len(entries), tx_id, row[-1], row[11], row[11], issued_at))
+        with transaction.atomic():
+            copy_rows(Account, ["id", "kind", "name", "allow_negative", "balance", "created_at"], reserves)
+            copy_rows(LedgerTransaction, ["id", "kind", "reference", "memo", "actor", "metadata", "created_at"], transactions)
+            copy_rows(Entry, ["id", "transaction_id", "account_id", "amount", "balance_after", "created_at"], entries)
+            for account_id, balance in funding_after.items():
+                Account.objects.filter(pk=account_id).update(balance=balance)
         copy_rows(
             Voucher,
             ["id", "program_id", "issue_window_id", "period_year", "sequence", "number", "totp_secret", "holder_id", "student_id",
              "beneficiary_key", "school_id", "face_value", "remaining_value", "state", "time_zone", "issued_on", "issued_at",
-             "expires_on", "expires_at", "issue_source"],
+             "expires_on", "expires_at", "issue_source", "reserve_account_id"],
             rows,
         )
         rng.shuffle(self.voucher_list)

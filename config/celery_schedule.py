@@ -47,6 +47,11 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "vouchers.tasks.send_expiry_reminders",
             "schedule": crontab(hour=21, minute=0),
         },
+        # Expired vouchers are refused at request time; this only returns their reserved value to the program.
+        "vouchers-release-reserves": {
+            "task": "vouchers.tasks.release_voucher_reserves_due",
+            "schedule": crontab(minute=41),
+        },
     }
 )
 

@@ -403,6 +403,8 @@ VOUCHER_CODE_SKEW_STEPS = env.int("VOUCHER_CODE_SKEW_STEPS", default=1)
 VOUCHER_LOOKUP_FAILURES_PER_MINUTE = env.int("VOUCHER_LOOKUP_FAILURES_PER_MINUTE", default=10)
 VOUCHER_VOID_WINDOW = timedelta(hours=env.int("VOUCHER_VOID_WINDOW_HOURS", default=24))
 VOUCHER_MAX_REDEMPTION_CENTS = env.int("VOUCHER_MAX_REDEMPTION_CENTS", default=100_000)
+# How long a redemption waits for a voucher's (or the payable's) row lock before answering 409 lock_timeout.
+VOUCHER_LOCK_TIMEOUT_MS = env.int("VOUCHER_LOCK_TIMEOUT_MS", default=3000)
 VOUCHER_REMINDER_DAYS = env.int("VOUCHER_REMINDER_DAYS", default=14)
 VOUCHER_BULK_MAX_ROWS = env.int("VOUCHER_BULK_MAX_ROWS", default=20_000)
 # The platform's voucher day: settlement business days, default attestation dates.

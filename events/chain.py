@@ -1,12 +1,14 @@
-"""The per-school hash chain of consent records.
+"""The per-event hash chains of consent records.
 
 record_hash = SHA-256( previous_hash || "\n" || canonical content )
 
 The canonical content is every fact of the record (who, under which link, for
 which student, which form version and its hash, the answers, the strokes and
 the PNG's hash, the typed name and statement, when, from where) as sorted-key
-JSON. Appending takes the school's `ConsentChain` row lock, so concurrent
-sign-ups queue and the chain never forks. Verifying recomputes every hash from
+JSON. Appending takes the event's `ConsentEventChain` row lock, so concurrent
+sign-ups to one event queue and its chain never forks, while sign-ups to other
+events of the school append to their own chains at the same time. Records from
+before per-event chains (version 1) form their school's chain, verified as before. Verifying recomputes every hash from
 the stored facts: any edit made behind the application's back (the table
 refuses UPDATE, but a superuser can disable that) breaks the chain from that
 record on.
@@ -20,10 +22,12 @@ from django.db import connection
 from core import clock
 from events.canonical import canonical_json, sha256_hex
 from events.consent_forms import form_content_hash
-from events.models import GENESIS_HASH, ConsentChain, ConsentRecord
+from events.models import GENESIS_HASH, ConsentChain, ConsentEventChain, ConsentRecord
 from guardians.models import School
 
-CANONICAL_VERSION = 1
+# 1: the school's chain (legacy, no longer appended); 2: the event's chain.
+SCHOOL_CHAIN_VERSION = 1
+CANONICAL_VERSION = 2
 
 
 def _instant(value: datetime) -> str:
@@ -32,7 +36,7 @@ def _instant(value: datetime) -> str:
 
 def record_content(record: ConsentRecord) -> dict:
     return {
-        "v": CANONICAL_VERSION,
+        "v": CANONICAL_VERSION if record.event_chain else SCHOOL_CHAIN_VERSION,
         "school_id": record.school_id,
         "sequence": record.sequence,
         "event_id": record.event_id,
@@ -57,19 +61,20 @@ def record_hash(record: ConsentRecord, previous_hash: str) -> str:
     return sha256_hex(previous_hash.encode() + b"\n" + canonical_json(record_content(record)))
 
 
-def _lock_chain(school: School) -> ConsentChain:
+def _lock_chain(event_id: int) -> ConsentEventChain:
     if not connection.in_atomic_block:
         raise RuntimeError("the consent chain is appended inside transaction.atomic()")
-    ConsentChain.objects.get_or_create(school=school)
-    return ConsentChain.objects.select_for_update().get(school=school)
+    ConsentEventChain.objects.get_or_create(event_id=event_id)
+    return ConsentEventChain.objects.select_for_update().get(event_id=event_id)
 
 
 def consent_append_locked(record: ConsentRecord) -> ConsentRecord:
-    """Give `record` (unsaved, all facts set) its place in the school's chain and save it.
+    """Give `record` (unsaved, all facts set) its place in its event's chain and save it.
 
-    Takes the chain lock; the caller's transaction holds it until commit.
+    Takes the event's chain lock; the caller's transaction holds it until commit.
     """
-    chain = _lock_chain(record.school)
+    chain = _lock_chain(record.event_id)
+    record.event_chain = True
     record.sequence = chain.length + 1
     record.previous_hash = chain.head_hash
     record.signature_png_sha256 = sha256_hex(bytes(record.signature_png))
@@ -77,7 +82,7 @@ def consent_append_locked(record: ConsentRecord) -> ConsentRecord:
     record.signed_at = record.signed_at.astimezone(UTC)
     record.record_hash = record_hash(record, record.previous_hash)
     record.save(force_insert=True)
-    ConsentChain.objects.filter(pk=chain.pk).update(length=record.sequence, head_hash=record.record_hash, updated_at=clock.now())
+    ConsentEventChain.objects.filter(pk=chain.pk).update(length=record.sequence, head_hash=record.record_hash, updated_at=clock.now())
     return record
 
 
@@ -94,12 +99,32 @@ class ChainReport:
 
 
 def consent_chain_verify(*, school: School) -> ChainReport:
-    """Recompute the whole chain of a school. Every mismatch is reported, in sequence order."""
+    """Recompute every chain of a school: the legacy school chain and each event's. Every mismatch
+    is reported, chain by chain, in sequence order. `head_hash` is the school's latest record's hash."""
     report = ChainReport(school_id=school.pk)
+    form_hashes: dict[int, str] = {}
+    records = ConsentRecord.objects.filter(school=school).select_related("form_version")
+    _verify_chain(report, records.filter(event_chain=False).order_by("sequence"), form_hashes)
+    legacy = ConsentChain.objects.filter(school=school).first()
+    if legacy is not None and (legacy.length, legacy.head_hash) != (report.records, report.head_hash):
+        report.problems.append({"sequence": None, "record_id": None, "code": "head_mismatch", "detail": "the chain head does not match the last record"})
+    heads = {chain.event_id: chain for chain in ConsentEventChain.objects.filter(event__school=school)}
+    event_ids = records.filter(event_chain=True).order_by("event_id").values_list("event_id", flat=True).distinct()
+    for event_id in list(event_ids):
+        counted = report.records
+        head = _verify_chain(report, records.filter(event_chain=True, event_id=event_id).order_by("sequence"), form_hashes)
+        chain = heads.get(event_id)
+        if chain is not None and (chain.length, chain.head_hash) != (report.records - counted, head):
+            report.problems.append({"sequence": None, "record_id": None, "code": "head_mismatch", "detail": f"the head of event {event_id}'s chain does not match its last record"})
+    latest = ConsentRecord.objects.filter(school=school).order_by("-signed_at", "-pk").values_list("record_hash", flat=True).first()
+    report.head_hash = latest or GENESIS_HASH
+    return report
+
+
+def _verify_chain(report: ChainReport, records, form_hashes: dict[int, str]) -> str:
+    """Check one chain's records (in sequence order) into `report`; return the chain's head hash."""
     previous = GENESIS_HASH
     expected_sequence = 1
-    form_hashes: dict[int, str] = {}
-    records = ConsentRecord.objects.filter(school=school).select_related("form_version").order_by("sequence")
     for record in records.iterator(chunk_size=200):
         report.records += 1
 
@@ -122,7 +147,4 @@ def consent_chain_verify(*, school: School) -> ChainReport:
         previous = record.record_hash
         expected_sequence = record.sequence + 1
     report.head_hash = previous
-    chain = ConsentChain.objects.filter(school=school).first()
-    if chain is not None and (chain.length != report.records or chain.head_hash != previous):
-        report.problems.append({"sequence": None, "record_id": None, "code": "head_mismatch", "detail": "the chain head does not match the last record"})
-    return report
+    return previous

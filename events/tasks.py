@@ -10,10 +10,10 @@ from core import clock
 from core.notifications import notify
 from events import services
 from events.chain import consent_chain_verify
-from events.models import UNPAID_PLACE, ConsentChain, Event, EventStatus, Signup
+from events.models import UNPAID_PLACE, ConsentRecord, Event, EventStatus, Signup
 from events.services.card_payments import signup_pay_after_topup
 from events.services.places import event_places_refresh
-from guardians.models import StaffMember, StaffRole
+from guardians.models import School, StaffMember, StaffRole
 
 log = structlog.get_logger("events.tasks")
 TRANSIENT = (ConnectionError, TimeoutError)
@@ -50,23 +50,24 @@ def advance_waitlists() -> int:
 
 @shared_task(name="events.tasks.verify_consent_chains")
 def verify_consent_chains() -> list[int]:
-    """Recompute every school's consent chain; tell the school's admins if one is broken."""
+    """Recompute every school's consent chains; tell the school's admins if one is broken."""
     broken = []
-    for chain in ConsentChain.objects.select_related("school").order_by("school_id"):
-        report = consent_chain_verify(school=chain.school)
+    school_ids = ConsentRecord.objects.order_by("school_id").values_list("school_id", flat=True).distinct()
+    for school in School.objects.filter(pk__in=list(school_ids)).order_by("pk"):
+        report = consent_chain_verify(school=school)
         if report.valid:
             continue
-        broken.append(chain.school_id)
-        log.error("consent_chain_broken", school_id=chain.school_id, problems=report.problems[:20])
-        admins = [staff.user for staff in StaffMember.objects.filter(school=chain.school).select_related("user") if staff.has_role(StaffRole.ADMIN)]
+        broken.append(school.pk)
+        log.error("consent_chain_broken", school_id=school.pk, problems=report.problems[:20])
+        admins = [staff.user for staff in StaffMember.objects.filter(school=school).select_related("user") if staff.has_role(StaffRole.ADMIN)]
         first = report.problems[0]
         notify(
             users=admins,
             kind="consent_chain_broken",
             title="Consent records failed verification",
-            body=f"{len(report.problems)} problem(s) in {chain.school.name}'s consent records, first at record {first['sequence']}: {first['detail']}.",
-            data={"school_id": chain.school_id, "problems": report.problems[:20]},
-            dedupe_key=f"consent_chain_broken:{chain.school_id}:{clock.now().date().isoformat()}",
+            body=f"{len(report.problems)} problem(s) in {school.name}'s consent records, first at record {first['sequence']}: {first['detail']}.",
+            data={"school_id": school.pk, "problems": report.problems[:20]},
+            dedupe_key=f"consent_chain_broken:{school.pk}:{clock.now().date().isoformat()}",
         )
     return broken
 

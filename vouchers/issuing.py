@@ -25,7 +25,7 @@ from core.money import format_dollars
 from core.notifications import notify
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
-from vouchers import eligibility, numbers, periods
+from vouchers import eligibility, numbers, periods, reserves
 from vouchers.eligibility import Beneficiary
 from vouchers.errors import (
     AlreadyIssuedThisPeriod,
@@ -157,7 +157,9 @@ def _issue_locked(
             )
     if not vouchers:
         raise AlreadyIssuedThisPeriod(period_year=today.year)
+    reserves.reserves_open(vouchers)
     Voucher.objects.bulk_create(vouchers)
+    reserves.reserves_fund(program=program, vouchers=vouchers, actor=f"user:{issued_by.pk}")
     if residency_declared and program.requires_residency and program.residency_self_declared:
         if not eligibility.attested(kind=AttestationKind.RESIDENCY, beneficiary=beneficiary, today=today):
             Attestation.objects.create(

@@ -1,28 +1,29 @@
 """Looking up, previewing, redeeming and voiding vouchers at a merchant's terminal.
 
-A redemption is valid only when the server says so. Under the vouchers' row locks
-(taken in primary-key order), then the ledger accounts' (funding, payable, in
-primary-key order), every rule is checked again, and one balanced transaction moves
-the amount used from the program's funding account to the merchant's payable
-account. Fifty terminals racing for one voucher therefore get one success; the
-others find it redeemed (409 `voucher_already_redeemed`).
+A redemption is valid only when the server says so. One call to the database
+(`vouchers_redeem`, vouchers/sql/voucher_redeem.pg.sql) takes the vouchers' row locks
+in primary-key order, checks every rule again under them, and moves the amount used
+from each voucher's own reserve account (vouchers/reserves.py) to the merchant's
+payable account, in one transaction with one commit. Fifty terminals racing for one
+voucher therefore get one success; the others find it redeemed (409
+`voucher_already_redeemed`). The program's funding account is not locked.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 
 from audit.services import audit_record
 from core import clock
 from core.errors import DomainError
-from guardians.prepared import INT_LIST, PreparedRead, insert_instance, update_row
-from vouchers import numbers, rules, tokens, webhook_events
+from vouchers import numbers, periods, reserves, rules, tokens, webhook_events
 from vouchers.errors import (
-    AmountExceedsRemaining,
     DateOfBirthMismatch,
     DateOfBirthRequired,
+    ProviderAlreadyUsedThisTerm,
     RedemptionAlreadyVoided,
     RedemptionNotFound,
     StackingNotAllowed,
@@ -30,7 +31,8 @@ from vouchers.errors import (
     VoidWindowClosed,
     VoucherNotFound,
 )
-from vouchers.models import Redemption, RedemptionLine, UseRule, Voucher, VoucherState
+from vouchers.models import Redemption, RedemptionLine, Voucher, VoucherState
+from vouchers.redeem_decision import redeem_decide, refusal_error
 from wallet import accounts, ledger
 from wallet.models import Terminal
 
@@ -45,27 +47,12 @@ class Credential:
     date_of_birth: date | None = None
 
 
-# The reads of every scan and redemption, compiled once (guardians/prepared.py).
-_VOUCHER_BY_NUMBER = PreparedRead(
-    lambda number: Voucher.objects.select_related("program", "issue_window", "student", "beneficiary_user__voucher_beneficiary", "holder")
-    .filter(number=number)
-    .order_by("pk")[:1],
-    number=str,
-)
-_REDEMPTION_BY_REFERENCE = PreparedRead(
-    lambda reference: Redemption.objects.filter(reference=reference).order_by("pk")[:1], reference=str
-)
-_VOUCHERS_LOCKED = PreparedRead(
-    lambda voucher_ids: Voucher.objects.select_for_update(of=("self",))
-    .select_related("program", "issue_window__program")
-    .filter(pk__in=voucher_ids)
-    .order_by("pk"),
-    voucher_ids=INT_LIST,
-)
-
-
 def _voucher_by_number(number: str) -> Voucher:
-    voucher = _VOUCHER_BY_NUMBER.first(number=number)
+    voucher = (
+        Voucher.objects.select_related("program", "issue_window", "student", "beneficiary_user__voucher_beneficiary", "holder")
+        .filter(number=number)
+        .first()
+    )
     if voucher is None:
         raise VoucherNotFound()
     return voucher
@@ -167,16 +154,74 @@ def voucher_redeem(
     """Spend `amount` of one voucher, or of several stacked ones (soonest expiry first).
 
     Single-use vouchers forfeit what the payment leaves on them. `reference` (from the
-    caller's Idempotency-Key) makes a retry return the first redemption.
+    caller's Idempotency-Key) makes a retry return the first redemption. The decision and
+    every write are one call to the database (vouchers/sql/voucher_redeem.pg.sql) in one
+    transaction with one commit; its refusals come back as codes, raised here as their errors.
     """
-    already = _REDEMPTION_BY_REFERENCE.first(reference=reference)
-    if already is not None:
+    try:
+        found = _credentials_checked(credentials=credentials, amount=amount)
+    except DomainError:
+        # A retry after the first answer may carry a rotating code that has gone stale since.
+        already = Redemption.objects.filter(reference=reference).first()
+        if already is None:
+            raise
         return Redeemed(already, replayed=True)
+
+    first = found[0]
+    program = first.program
+    term_since = term_until = None
+    if program.once_per_term:
+        term_begins, term_ends, term_since, term_until = _term_window(first)
+    try:
+        with transaction.atomic(durable=True):
+            decided = redeem_decide(
+                voucher_ids=[voucher.pk for voucher in found],
+                terminal=terminal,
+                amount=amount,
+                category=category,
+                description=description,
+                memo=(description or f"{program.name} voucher")[:300],
+                reference=reference,
+                now=clock.now(),
+                term_since=term_since,
+                term_until=term_until,
+            )
+            if decided.code == "replayed":
+                return Redeemed(Redemption.objects.get(pk=decided.redemption_id), replayed=True)
+            if decided.code != "ok":
+                if decided.code == "provider_already_used_this_term":
+                    raise ProviderAlreadyUsedThisTerm(counts_from=term_begins.isoformat(), counts_until=term_ends.isoformat())
+                raise refusal_error(decided.code, decided.details, program=program)
+            redemption = Redemption(
+                pk=decided.redemption_id,
+                program=program,
+                merchant_id=terminal.merchant_id,
+                terminal=terminal,
+                beneficiary_key=first.beneficiary_key,
+                category=decided.category,
+                amount=amount,
+                description=description[:200],
+                reference=reference,
+                created_at=decided.now,
+            )
+            webhook_events.voucher_redeemed_publish(redemption=redemption, voucher_ids=decided.voucher_ids)
+            if decided.forfeited:
+                for voucher_id in decided.voucher_ids:
+                    reserves.reserve_release_enqueue(voucher_id)
+    except IntegrityError:
+        already = Redemption.objects.filter(reference=reference).first()
+        if already is None:
+            raise
+        return Redeemed(already, replayed=True)
+    return Redeemed(redemption_with_lines(decided.redemption_id))
+
+
+def _credentials_checked(*, credentials: list[Credential], amount: int) -> list[Voucher]:
+    """The vouchers the credentials open, checked for what needs no lock: the amount's range and the stack."""
     if type(amount) is not int or not 0 < amount <= settings.VOUCHER_MAX_REDEMPTION_CENTS:
         raise DomainError(
             f"The amount must be between 1 and {settings.VOUCHER_MAX_REDEMPTION_CENTS} cents.", code="amount_out_of_range"
         )
-
     found = [voucher_lookup(credential=credential) for credential in credentials]
     if len({voucher.pk for voucher in found}) != len(found):
         raise StackMismatch("The same voucher was presented twice.")
@@ -186,86 +231,33 @@ def voucher_redeem(
             raise StackMismatch()
         if not program.stackable:
             raise StackingNotAllowed()
+    return found
 
-    try:
-        with transaction.atomic(durable=True):
-            return Redeemed(
-                _redeem_locked(
-                    terminal=terminal,
-                    voucher_ids=[voucher.pk for voucher in found],
-                    amount=amount,
-                    category=category,
-                    description=description,
-                    reference=reference,
-                )
-            )
-    except IntegrityError:
-        already = Redemption.objects.filter(reference=reference).first()
-        if already is None:
-            raise
-        return Redeemed(already, replayed=True)
+
+def _term_window(voucher: Voucher):
+    """The once-per-term window of a redemption now: local first and last days, and the instants they span."""
+    today = clock.local_today(voucher.time_zone)
+    begins, ends = periods.term_window(school_id=voucher.school_id, today=today)
+    since = periods.end_of_local_day(begins - timedelta(days=1), voucher.time_zone)
+    return begins, ends, since, periods.end_of_local_day(ends, voucher.time_zone)
+
+
+def redemption_with_lines(redemption_id: int) -> Redemption:
+    """A redemption as the receipt shows it: its program, and its lines with their vouchers."""
+    return (
+        Redemption.objects.select_related("program")
+        .prefetch_related(Prefetch("lines", queryset=RedemptionLine.objects.select_related("voucher").order_by("pk")))
+        .get(pk=redemption_id)
+    )
 
 
 def _lock_vouchers(voucher_ids) -> list[Voucher]:
-    return _VOUCHERS_LOCKED.all(voucher_ids=sorted(set(voucher_ids)))
-
-
-def _redeem_locked(*, terminal, voucher_ids, amount, category, description, reference) -> Redemption:
-    vouchers = _lock_vouchers(voucher_ids)
-    program = vouchers[0].program
-    locked, _, payable = accounts.lock_account_and_payable(program.funding_account_id, terminal.merchant)
-    payable_id = payable.pk
-    now = clock.now()
-
-    booked = rules.check_all(
-        vouchers=vouchers, merchant=terminal.merchant, approval=rules.approval_for(program, terminal.merchant), now=now, category=category
+    return list(
+        Voucher.objects.select_for_update(of=("self",))
+        .select_related("program", "issue_window__program")
+        .filter(pk__in=sorted(set(voucher_ids)))
+        .order_by("pk")
     )
-    available = sum(voucher.remaining_value for voucher in vouchers)
-    if amount > available:
-        raise AmountExceedsRemaining(remaining=available, amount=amount)
-
-    posted = ledger.post_locked(
-        accounts=locked,
-        kind="voucher_redemption",
-        reference=reference,
-        legs=[ledger.Leg(program.funding_account_id, -amount), ledger.Leg(payable_id, amount)],
-        actor=f"terminal:{terminal.pk}",
-        memo=(description or f"{program.name} voucher")[:300],
-        metadata={"program_id": program.pk, "merchant_id": terminal.merchant_id, "category": booked},
-    )
-    redemption = insert_instance(
-        Redemption(
-            program=program,
-            merchant=terminal.merchant,
-            terminal=terminal,
-            beneficiary_key=vouchers[0].beneficiary_key,
-            category=booked,
-            amount=amount,
-            description=description[:200],
-            reference=reference,
-            transaction=posted,
-            created_at=now,
-        )
-    )
-    lines = []
-    left = amount
-    for voucher in sorted(vouchers, key=lambda v: (v.expires_at, v.pk)):
-        if left == 0:
-            break
-        applied = min(left, voucher.remaining_value)
-        left -= applied
-        voucher.remaining_value -= applied
-        forfeited = 0
-        if program.use_rule == UseRule.SINGLE_USE:
-            forfeited, voucher.remaining_value = voucher.remaining_value, 0
-            voucher.forfeited_value += forfeited
-        voucher.state = VoucherState.REDEEMED if voucher.remaining_value == 0 else VoucherState.PARTLY_REDEEMED
-        update_row(Voucher, voucher.pk, {"remaining_value": voucher.remaining_value, "forfeited_value": voucher.forfeited_value, "state": voucher.state})
-        lines.append(insert_instance(RedemptionLine(redemption=redemption, voucher=voucher, amount=applied, forfeited_amount=forfeited)))
-    # The lines as `redemption.lines.all()` will answer them, vouchers included: the receipt needs no re-read.
-    redemption._prefetched_objects_cache = {"lines": lines}
-    webhook_events.voucher_redeemed_publish(redemption=redemption, voucher_ids=[line.voucher_id for line in lines])
-    return redemption
 
 
 # --- Void -----------------------------------------------------------------------------
@@ -289,7 +281,10 @@ def redemption_void(*, terminal: Terminal, redemption_id: int) -> Redemption:
     with transaction.atomic(durable=True):
         lines = list(redemption.lines.all())
         vouchers = {voucher.pk: voucher for voucher in _lock_vouchers([line.voucher_id for line in lines])}
-        locked = ledger.lock_accounts([redemption.program.funding_account_id, payable.pk])
+        # A void is rare: it may lock the program's funding, to put back what a forfeit or expiry released.
+        locked = ledger.lock_accounts(
+            [redemption.program.funding_account_id, payable.pk, *(voucher.reserve_account_id for voucher in vouchers.values())]
+        )
         redemption = Redemption.objects.select_for_update(of=("self",)).get(pk=redemption.pk)
         if redemption.voided_at is not None:
             raise RedemptionAlreadyVoided()
@@ -307,6 +302,7 @@ def redemption_void(*, terminal: Terminal, redemption_id: int) -> Redemption:
             if voucher.state in (VoucherState.REDEEMED, VoucherState.PARTLY_REDEEMED):
                 voucher.state = VoucherState.ISSUED if voucher.remaining_value == voucher.face_value else VoucherState.PARTLY_REDEEMED
             voucher.save(update_fields=["remaining_value", "forfeited_value", "state"])
+            reserves.reserve_settle_locked(voucher=voucher, accounts=locked, actor=f"terminal:{terminal.pk}")
         redemption.voided_at = clock.now()
         redemption.voided_by = terminal
         redemption.void_transaction = reversal

@@ -7,14 +7,15 @@
 5. One provider: a voucher already used elsewhere is spent only there.
 6. Once per term: no other voucher of the program paid this provider this term.
 
-`redemption` runs them under the voucher's row lock; the preview runs the same
-functions without it, to tell the cashier in advance.
+The preview runs these functions to tell the cashier in advance; the redemption runs
+the same rules, in the same order, under the vouchers' row locks in the database
+(vouchers/sql/voucher_redeem.pg.sql): a change to one is a change to the other, and
+tests/vouchers/test_redemption.py holds them to the same answers.
 """
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from guardians.prepared import PreparedRead
 from vouchers import periods
 from vouchers.errors import (
     CategoryNotAllowed,
@@ -56,18 +57,13 @@ def check_state(voucher: Voucher, now: datetime) -> None:
         raise VoucherExpired(expired_on=voucher.expires_on.isoformat())
 
 
-# Asked on every scan and redemption: compiled once (guardians/prepared.py).
-_LATEST_APPROVAL = PreparedRead(
-    lambda program_id, merchant_id: ProviderApproval.objects.filter(program_id=program_id, merchant_id=merchant_id)
-    .exclude(status=ApprovalStatus.REJECTED)
-    .order_by("-id")[:1],
-    program_id=int,
-    merchant_id=int,
-)
-
-
 def approval_for(program: Program, merchant: Merchant) -> ProviderApproval | None:
-    return _LATEST_APPROVAL.first(program_id=program.pk, merchant_id=merchant.pk)
+    return (
+        ProviderApproval.objects.filter(program_id=program.pk, merchant_id=merchant.pk)
+        .exclude(status=ApprovalStatus.REJECTED)
+        .order_by("-id")
+        .first()
+    )
 
 
 def check_approval(approval: ProviderApproval | None, program: Program, now: datetime) -> ProviderApproval:

@@ -14,6 +14,7 @@ from core import clock
 from core.errors import DomainError
 from core.notifications import notify
 from guardians.models import ProgramAdministrator, School, Student, User
+from vouchers import reserves
 from vouchers.errors import (
     ApprovalStateInvalid,
     CategoryNotOffered,
@@ -326,6 +327,7 @@ def voucher_end(*, voucher: Voucher, ended_by: User, action: str, reason: str) -
         voucher.ended_by = ended_by
         voucher.end_reason = reason[:200]
         voucher.save(update_fields=["state", "ended_at", "ended_by", "end_reason"])
+        reserves.reserve_release_enqueue(voucher.pk)
         audit_record(
             action=f"voucher.{action}",
             object_type="vouchers.voucher",

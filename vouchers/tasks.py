@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from vouchers import issuing, reminders, settlement
+from vouchers import issuing, reminders, reserves, settlement
 
 
 @shared_task(name="vouchers.tasks.bulk_issue_run")
@@ -20,3 +20,14 @@ def settle_vouchers_daily() -> list[int]:
 @shared_task(name="vouchers.tasks.send_expiry_reminders")
 def send_expiry_reminders() -> int:
     return reminders.expiry_reminders_send()
+
+
+@shared_task(name="vouchers.tasks.release_voucher_reserve")
+def release_voucher_reserve(voucher_id: int) -> None:
+    reserves.voucher_reserve_release(voucher_id=voucher_id)
+
+
+@shared_task(name="vouchers.tasks.release_voucher_reserves_due")
+def release_voucher_reserves_due() -> int:
+    """Return to their programs the reserves of vouchers that expired or can no longer be spent."""
+    return reserves.reserves_release_due()

@@ -195,7 +195,7 @@ class VoucherRedemptionListView(LookupThrottledMixin, GenericAPIView):
                 {
                     403: APPROVAL_CODES,
                     404: LOOKUP_CODES[404],
-                    409: STATE_CODES,
+                    409: [*STATE_CODES, "lock_timeout"],
                     422: [*LOOKUP_CODES[422], *RULE_CODES],
                     429: LOOKUP_CODES[429],
                 },

@@ -1,9 +1,13 @@
-"""Consent evidence: append-only records, hash-chained per school.
+"""Consent evidence: append-only records, hash-chained per event.
 
 Each record's `record_hash` is SHA-256 over the previous record's hash and the
 record's canonical content (see `events.chain`). PostgreSQL refuses UPDATE and
-DELETE of records (migration 0002); `ConsentChain` is the per-school row whose
-lock serialises appends, so two sign-ups can never both follow the same record.
+DELETE of records (migration 0002); `ConsentEventChain` is the per-event row whose
+lock serialises appends, so two sign-ups can never both follow the same record,
+and sign-ups to different events of one school never wait for each other.
+
+Records signed before per-event chains (`event_chain` false) stay in their
+school's chain (`ConsentChain`), which is verified as it was and no longer grows.
 """
 
 from django.db import models
@@ -23,9 +27,19 @@ class ConsentChain(models.Model):
     updated_at = models.DateTimeField(default=clock.now)
 
 
+class ConsentEventChain(models.Model):
+    """The head of an event's chain. Only a lock and a cache: verification trusts the records, not this row."""
+
+    event = models.OneToOneField("events.Event", on_delete=models.PROTECT, primary_key=True, related_name="consent_chain")
+    length = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    updated_at = models.DateTimeField(default=clock.now)
+
+
 class ConsentRecord(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
-    sequence = models.PositiveBigIntegerField(help_text="1, 2, 3... within the school's chain.")
+    sequence = models.PositiveBigIntegerField(help_text="1, 2, 3... within the event's chain (the school's, for legacy records).")
+    event_chain = models.BooleanField(default=True, help_text="Chained per event; false: in the school's legacy chain.")
     event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="consents")
     signup = models.OneToOneField("events.Signup", on_delete=models.PROTECT, related_name="consent")
     guardian = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="+")
@@ -48,7 +62,12 @@ class ConsentRecord(models.Model):
 
     class Meta:
         ordering = ["school", "sequence"]
-        constraints = [models.UniqueConstraint(fields=["school", "sequence"], name="consent_sequence_unique_per_school")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "sequence"], condition=models.Q(event_chain=False), name="consent_sequence_unique_per_school"
+            ),
+            models.UniqueConstraint(fields=["event", "sequence"], condition=models.Q(event_chain=True), name="consent_sequence_unique_per_event"),
+        ]
 
     def __str__(self):
         return f"consent #{self.sequence} ({self.school_id})"

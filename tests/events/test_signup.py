@@ -1,4 +1,4 @@
-"""Signing up: a drawn signature rendered to PNG, consent evidence on the school's hash chain, places and waitlist,
+"""Signing up: a drawn signature rendered to PNG, consent evidence on the event's hash chain, places and waitlist,
 and every bad input refused with its code and nothing written."""
 
 from datetime import timedelta
@@ -43,7 +43,7 @@ def test_signing_stores_the_strokes_the_png_and_the_evidence(world, client_for):
     assert (record.sequence, record.previous_hash) == (1, GENESIS_HASH)
 
 
-def test_records_are_chained_per_school(world, client_for):
+def test_records_are_chained_per_event(world, client_for):
     event = make_event(world.admin)
     second = family(world.school)
     sign(client_for(world.link.guardian.user), event, world.student.pk)
@@ -54,6 +54,34 @@ def test_records_are_chained_per_school(world, client_for):
     assert following.previous_hash == first.record_hash
     report = consent_chain_verify(school=world.school)
     assert report.valid and report.records == 2 and report.head_hash == following.record_hash
+
+
+def test_each_event_of_a_school_has_its_own_chain_and_all_are_verified(world, client_for):
+    swimming, museum = make_event(world.admin, title="Swimming"), make_event(world.admin, title="Museum")
+    second = family(world.school)
+    sign(client_for(world.link.guardian.user), swimming, world.student.pk)
+    sign(client_for(second.guardian.user), museum, second.student_id)
+    sign(client_for(second.guardian.user), swimming, second.student_id)
+
+    chains = {
+        event.pk: list(ConsentRecord.objects.filter(event=event).order_by("sequence").values_list("sequence", "previous_hash", "record_hash"))
+        for event in (swimming, museum)
+    }
+    (one, one_prev, one_hash), (two, two_prev, two_hash) = chains[swimming.pk]
+    [(alone, alone_prev, alone_hash)] = chains[museum.pk]
+    # Both chains start at the genesis: a sign-up to one event never waits on the other's lock.
+    assert (one, one_prev, two, two_prev) == (1, GENESIS_HASH, 2, one_hash)
+    assert (alone, alone_prev) == (1, GENESIS_HASH)
+    report = consent_chain_verify(school=world.school)
+    assert report.valid and report.records == 3 and report.head_hash == two_hash
+
+    # A record changed behind the application's back is found in its own event's chain.
+    from tests.events.test_consent_evidence import _tamper
+
+    museum_record = ConsentRecord.objects.get(event=museum)
+    _tamper("UPDATE events_consentrecord SET typed_name = %s WHERE id = %s", ["Somebody Else", museum_record.pk])
+    problems = consent_chain_verify(school=world.school).problems
+    assert problems == [{"sequence": 1, "record_id": museum_record.pk, "code": "record_changed", "detail": "the record's content does not match its hash"}]
 
 
 def test_a_free_event_confirms_at_once_and_a_full_one_waitlists(world, client_for):

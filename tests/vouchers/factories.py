@@ -41,6 +41,18 @@ def make_program(*, admin=None, windows=None, vouchers_per_period=1, **overrides
     )
 
 
+def program_money(program) -> int:
+    """The program's balance with what it reserved for its vouchers counted in: its funding account
+    plus every voucher's reserve (vouchers/reserves.py). Minus what it has paid merchants."""
+    from django.db.models import Sum
+
+    from wallet.models import Account
+
+    reserved = Account.objects.filter(voucher_reserve__program=program).aggregate(total=Sum("balance"))["total"] or 0
+    program.funding_account.refresh_from_db()
+    return program.funding_account.balance + reserved
+
+
 def window(name, **fields):
     return services.WindowSpec(name=name, **fields)
 
@@ -90,4 +102,4 @@ def printed_qr(voucher):
     return tokens.printed_token(number=voucher.number)
 
 
-__all__ = ["AttestationKind", "approve", "attest", "issue", "make_program", "window", "app_qr", "printed_qr"]
+__all__ = ["AttestationKind", "approve", "attest", "issue", "make_program", "program_money", "window", "app_qr", "printed_qr"]

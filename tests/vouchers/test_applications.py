@@ -52,8 +52,12 @@ def test_a_guardian_applies_for_a_linked_child_and_holds_the_voucher(world):
     assert (voucher.school, voucher.postcode) == (world.school, "2010")
     # The voucher is usable to the end of 31 December in Sydney.
     assert voucher.expires_at == sydney(2027, 1, 1, 0, 0)
-    # Issuing moves no money: the ledger is touched only by redemption.
-    assert not LedgerTransaction.objects.exists()
+    # Issuing reserves the voucher's value: one transaction from the program's funding to the voucher's own reserve.
+    [reserved] = LedgerTransaction.objects.all()
+    assert reserved.kind == "voucher_reserve"
+    assert sorted(reserved.entries.values_list("account_id", "amount")) == sorted(
+        [(voucher.program.funding_account_id, -10000), (voucher.reserve_account_id, 10000)]
+    )
 
 
 def test_applying_again_in_the_same_period_is_409_and_issues_nothing(world):

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from api.auth import tokens_for_new_session
 from tests.concurrency import run_concurrently
 from tests.factories import GuardianLinkFactory, MerchantFactory, ProgramAdministratorFactory, StudentFactory
-from tests.vouchers.factories import app_qr, approve, issue, make_program
+from tests.vouchers.factories import app_qr, approve, issue, make_program, program_money
 from tests.wallet.conftest import assert_ledger_consistent
 from vouchers.models import Redemption, RedemptionLine, Voucher, VoucherState
 from wallet import accounts
@@ -49,8 +49,7 @@ def test_fifty_terminals_redeeming_one_voucher_give_one_success(use_rule):
     assert voucher.state == VoucherState.REDEEMED and voucher.remaining_value == 0
     assert Redemption.objects.count() == 1 and RedemptionLine.objects.count() == 1
     assert accounts.merchant_payable(merchant).balance == amount
-    program.funding_account.refresh_from_db()
-    assert program.funding_account.balance == -amount
+    assert program_money(program) == -amount
     assert_ledger_consistent()
 
 

@@ -7,7 +7,7 @@ import pytest
 from tests.factories import GuardianLinkFactory, MerchantFactory
 from tests.helpers import assert_problem
 from tests.vouchers.conftest import START, post, preview, redeem, sydney
-from tests.vouchers.factories import app_qr, approve, issue, make_program, printed_qr
+from tests.vouchers.factories import app_qr, approve, issue, make_program, printed_qr, program_money
 from tests.wallet.conftest import assert_ledger_consistent
 from vouchers import numbers
 from vouchers.models import Redemption, RedemptionLine, Voucher, VoucherState
@@ -28,8 +28,8 @@ def qr(voucher):
 
 
 def funding_balance(program):
-    program.funding_account.refresh_from_db()
-    return program.funding_account.balance
+    # Issuing reserves each voucher's value out of the funding account: the program's money is both.
+    return program_money(program)
 
 
 def payable_balance(merchant):
@@ -40,7 +40,7 @@ def nothing_written(world, voucher):
     voucher.refresh_from_db()
     assert voucher.remaining_value == voucher.face_value
     assert not Redemption.objects.exists()
-    assert not LedgerTransaction.objects.exists()
+    assert not LedgerTransaction.objects.exclude(kind="voucher_reserve").exists()
 
 
 # --- Preview ------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def test_partial_use_keeps_the_rest_and_moves_money_in_one_balanced_transaction(
     assert (voucher.remaining_value, voucher.state) == (4000, VoucherState.PARTLY_REDEEMED)
     posted = Redemption.objects.get().transaction
     assert sorted(Entry.objects.filter(transaction=posted).values_list("account_id", "amount")) == sorted(
-        [(world.program.funding_account_id, -6000), (accounts.merchant_payable(world.merchant).pk, 6000)]
+        [(voucher.reserve_account_id, -6000), (accounts.merchant_payable(world.merchant).pk, 6000)]
     )
     assert (funding_balance(world.program), payable_balance(world.merchant)) == (-6000, 6000)
 
@@ -188,7 +188,8 @@ def test_stacked_vouchers_pay_one_bill_soonest_expiry_first(world, clock_at):
     lines = {line["voucher_id"]: line for line in response.json()["lines"]}
     assert sum(line["amount"] for line in lines.values()) == 7000
     assert sorted((line["amount"], line["forfeited_amount"]) for line in lines.values()) == [(2000, 3000), (5000, 0)]
-    assert Redemption.objects.get().transaction.entries.count() == 2  # one transaction for the bill
+    # One transaction for the bill: each voucher's reserve and the merchant's payable.
+    assert Redemption.objects.get().transaction.entries.count() == 3
     assert (funding_balance(program), payable_balance(world.merchant)) == (-7000, 7000)
     assert_ledger_consistent()
 

@@ -88,6 +88,11 @@ class Voucher(models.Model):
     remaining_value = models.PositiveIntegerField()
     forfeited_value = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=16, choices=VoucherState.choices, default=VoucherState.ISSUED)
+    # The voucher's own ledger account, funded from the program's at issue (vouchers/reserves.py):
+    # a redemption pays from it, so redemptions of one program share no account row.
+    reserve_account = models.OneToOneField(
+        "wallet.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="voucher_reserve"
+    )
 
     time_zone = models.CharField(max_length=64)
     issued_on = models.DateField()

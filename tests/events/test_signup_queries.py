@@ -1,0 +1,40 @@
+"""What one sign-up costs: its statements, the one transaction that writes it, the chain lock it takes
+(its event's, never the school's), and the CPU it spends in the web process."""
+
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from events.models import ConsentEventChain, ConsentRecord
+from tests.events.conftest import family, make_event, sign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Session, link, event, then in one transaction: event and link locks, overdue places, existing
+# sign-up, places taken, the sign-up, the event's chain (get or create, lock, record, head),
+# notices and their outbox rows.
+MAX_STATEMENTS_PER_SIGNUP = 25
+
+
+def test_a_signup_locks_its_events_chain_and_writes_in_one_transaction(world, client_for):
+    event = make_event(world.admin)
+    assert sign(client_for(world.link.guardian.user), event, world.student.pk).status_code == 201  # the chain exists now
+
+    second = family(world.school)
+    client = client_for(second.guardian.user)
+    started = time.process_time()
+    with CaptureQueriesContext(connection) as queries:
+        response = sign(client, event, second.student_id)
+    cpu_ms = (time.process_time() - started) * 1000
+
+    assert response.status_code == 201, response.content
+    statements = [query["sql"] for query in queries.captured_queries]
+    locks = [sql for sql in statements if "FOR UPDATE" in sql]
+    assert any("events_consenteventchain" in sql for sql in locks)
+    assert not any("events_consentchain" in sql for sql in statements)
+    assert statements.count("BEGIN") == 1 and statements.count("COMMIT") == 1
+    assert ConsentEventChain.objects.get(event=event).length == ConsentRecord.objects.filter(event=event).count() == 2
+    print(f"\nsign-up: {len(statements)} statements (BEGIN and COMMIT included), {len(locks)} row locks, {cpu_ms:.1f} ms CPU in process")
+    assert len(statements) <= MAX_STATEMENTS_PER_SIGNUP

@@ -1,0 +1,56 @@
+"""What one redemption costs the database: one call decides and writes it, one commit makes it true,
+and the program's funding account is neither locked nor written (each voucher's value is reserved)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.vouchers.conftest import redeem
+from tests.vouchers.factories import app_qr, issue
+from vouchers.models import Redemption
+from wallet.models import Entry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The whole request as the statements show it: terminal key, idempotency claim, voucher look-up,
+# BEGIN, the decision, webhook subscriptions, COMMIT, the receipt's read (redemption with program,
+# lines with vouchers), idempotency answer. Was 17 queries before the decision moved into the database.
+QUERIES_PER_REDEMPTION = 10
+
+
+def _next_xid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def counted(work):
+    """(work's result, the SQL it ran, how many transactions it committed that wrote something).
+
+    Every transaction that writes takes a transaction id, and only those pay for a durable commit:
+    the ids handed out while `work` ran are its committing writes (the throwaway server runs nothing else).
+    """
+    before = _next_xid()
+    with CaptureQueriesContext(connection) as queries:
+        result = work()
+    return result, [query["sql"] for query in queries.captured_queries], _next_xid() - before
+
+
+def test_a_redemption_is_one_decision_call_and_never_touches_the_programs_funding(world):
+    [voucher] = issue(world.program, link=world.link)
+    funding_entries = Entry.objects.filter(account_id=world.program.funding_account_id).count()
+
+    response, statements, commits = counted(lambda: redeem(world.terminal_client, [{"qr": app_qr(voucher)}], 6000))
+
+    assert response.status_code == 201, response.content
+    assert sum("vouchers_redeem(" in sql for sql in statements) == 1
+    assert not any("FOR UPDATE" in sql and "wallet_account" in sql for sql in statements)
+    assert Entry.objects.filter(account_id=world.program.funding_account_id).count() == funding_entries
+    assert sorted(Redemption.objects.get().transaction.entries.values_list("account_id", flat=True)) == sorted(
+        [voucher.reserve_account_id, Entry.objects.filter(amount=6000).get().account_id]
+    )
+    # The money moves in one transaction: BEGIN, the decision, the webhook subscriptions, COMMIT.
+    begin, decision, commit = statements.index("BEGIN"), next(i for i, sql in enumerate(statements) if "vouchers_redeem(" in sql), statements.index("COMMIT")
+    assert statements.count("BEGIN") == statements.count("COMMIT") == 1 and begin < decision < commit and commit - begin == 3
+    print(f"\nredemption: {len(statements)} statements (BEGIN and COMMIT included), {commits} committed write transactions")
+    assert len(statements) == QUERIES_PER_REDEMPTION
