@@ -27,6 +27,8 @@ def enqueue_after_commit(task_name: str, *args) -> None:
 
     Args must be JSON. The name is the task's registered `name=` (e.g. "core.tasks.deliver_webhook").
     """
+    if not isinstance(task_name, str):
+        raise TypeError(f"enqueue a task by its registered name, not {task_name!r}")
     task_by_name(task_name)  # an unknown name fails here, in the caller's test, not later in a worker
     job = OutboxJob.objects.create(task=task_name, args=list(args))
     transaction.on_commit(partial(_send_now, task_name, job.pk, job.args))

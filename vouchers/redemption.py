@@ -173,7 +173,9 @@ def voucher_redeem(
     if program.once_per_term:
         term_begins, term_ends, term_since, term_until = _term_window(first)
     try:
-        with transaction.atomic(durable=True):
+        # Not durable: the terminal's request holds it inside the Idempotency-Key's transaction, so
+        # the key, the redemption and the stored answer commit together (api/idempotency.py).
+        with transaction.atomic():
             decided = redeem_decide(
                 voucher_ids=[voucher.pk for voucher in found],
                 terminal=terminal,

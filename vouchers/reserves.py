@@ -87,9 +87,7 @@ def voucher_reserve_release(*, voucher_id: int) -> None:
 
 def reserve_release_enqueue(voucher_id: int) -> None:
     """After the current transaction commits, release what the voucher can no longer spend."""
-    from vouchers.tasks import release_voucher_reserve  # tasks import the services
-
-    enqueue_after_commit(release_voucher_reserve, voucher_id)
+    enqueue_after_commit("vouchers.tasks.release_voucher_reserve", voucher_id)
 
 
 def reserves_release_due(*, limit: int = 1000) -> int:

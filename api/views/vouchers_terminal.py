@@ -207,7 +207,7 @@ class VoucherRedemptionListView(LookupThrottledMixin, GenericAPIView):
             OpenApiExample("Redeemed", value=REDEMPTION_EXAMPLE, response_only=True),
         ],
     )
-    @idempotent(required=True)
+    @idempotent(required=True, atomic=True)
     def post(self, request):
         data = VoucherRedeemInput(data=request.data)
         data.is_valid(raise_exception=True)
