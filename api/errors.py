@@ -19,6 +19,7 @@ from guardians.errors import (
     ConflictError,
     DomainError,
     ForbiddenError,
+    InvalidInputError,
     NotFoundError,
     PaymentRefusedError,
     SessionRevoked,
@@ -36,6 +37,7 @@ DOMAIN_STATUS = (
     (ConflictError, status.HTTP_409_CONFLICT),
     (ForbiddenError, status.HTTP_403_FORBIDDEN),
     (PaymentRefusedError, status.HTTP_402_PAYMENT_REQUIRED),
+    (InvalidInputError, status.HTTP_400_BAD_REQUEST),
 )
 
 # DRF's own codes are kept, except where a plainer name serves clients better.

@@ -96,3 +96,15 @@ class AbsenceDatesInvalid(DomainError):
 class EmailTaken(ConflictError):
     code = "email_taken"
     default_message = "An account with this email already exists."
+
+
+class InvalidInputError(DomainError):
+    """The request itself is malformed in a way only the domain can tell (rendered 400)."""
+
+    code = "invalid_input"
+    default_message = "The request is not valid."
+
+
+class NonexistentLocalTime(InvalidInputError):
+    code = "nonexistent_local_time"
+    default_message = "That wall-clock time does not exist in the school's time zone on that day (the clocks jump over it)."

@@ -12,7 +12,7 @@ from events.errors import CapacityBelowTaken, EventInvalid, EventStateInvalid, S
 from events.models import HOLDS_PLACE, LIVE, ConsentFormVersion, Event, EventStatus, Signup, SignupStatus
 from events.rules import eligible_students_q, signups_open
 from events.services.places import offer_places_locked
-from guardians import clock
+from guardians import clock, school_time
 from guardians.models import StaffMember, Student, User
 
 EDITABLE_FIELDS = (
@@ -38,10 +38,11 @@ TIME_FIELDS = ("starts_at", "ends_at", "signup_deadline")
 
 
 def _place_in_school_zone(fields: dict, school) -> dict:
-    """Times given without an offset are the school's wall clock."""
+    """Times given without an offset are the school's wall clock: one the clocks skip is refused
+    (`nonexistent_local_time`), one that happens twice is its first occurrence (guardians/school_time.py)."""
     zone = ZoneInfo(school.time_zone)
     return {
-        name: (value.replace(tzinfo=zone) if name in TIME_FIELDS and value is not None and value.tzinfo is None else value)
+        name: (school_time.wall_clock_instant(zone, value) if name in TIME_FIELDS and value is not None and value.tzinfo is None else value)
         for name, value in fields.items()
     }
 
