@@ -6,8 +6,8 @@ import pytest
 
 from canteen import labels, orders
 from canteen.cutoff import cutoff_run, due_cutoffs
-from canteen.periods import default_period
 from canteen.models import CutoffRun, FoodProfile, MenuItem, Order, OrderStatus
+from canteen.periods import default_period
 from canteen.tasks import run_due_cutoffs
 from guardians.models import Notification
 from tests.canteen.conftest import WEDNESDAY
