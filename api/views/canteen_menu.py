@@ -237,8 +237,8 @@ class ServicePeriodDetailView(APIView):
         ],
     )
     def patch(self, request, period_id: int):
-        _require_admin(request)
         period = get_object_or_404(ServicePeriod.objects.filter(school=staff_school(request)), pk=period_id)
+        _require_admin(request)  # after the look-up: another school's period is not found, whoever asks
         data = ServicePeriodUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(ServicePeriodOutput(periods.period_update(period=period, **data.validated_data)).data)
