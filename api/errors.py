@@ -15,7 +15,14 @@ from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError, PaymentRefusedError
+from core.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PaymentRefusedError,
+)
 from guardians.errors import SessionRevoked
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -30,6 +37,7 @@ DOMAIN_STATUS = (
     (ConflictError, status.HTTP_409_CONFLICT),
     (ForbiddenError, status.HTTP_403_FORBIDDEN),
     (PaymentRefusedError, status.HTTP_402_PAYMENT_REQUIRED),
+    (InvalidInputError, status.HTTP_400_BAD_REQUEST),
 )
 
 # DRF's own codes are kept, except where a plainer name serves clients better.

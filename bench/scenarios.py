@@ -384,6 +384,12 @@ class CanteenRush(ThroughputScenario):
         self.service_date = local.date()
         self.warmup_date = self.service_date + timedelta(days=1)
         School.objects.filter(pk=ctx.manifest["school_ids"][school_index]).update(time_zone=zone, canteen_cutoff=local.time())
+        # Orders close at their service period's cut-off: the rush orders are for the default one.
+        from canteen.models import ServicePeriod
+        from canteen.periods import default_period
+
+        rush = default_period(School.objects.get(pk=ctx.manifest["school_ids"][school_index]))
+        ServicePeriod.objects.filter(pk=rush.pk).update(cutoff=local.time(), late_cutoff=None)
         self.accepted_after = 0
         self.accepted_before = 0
         self.refused_before = 0

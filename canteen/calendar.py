@@ -1,11 +1,12 @@
-"""When a school's canteen serves, and until when it takes orders. Judged at request time."""
+"""When a school's canteen serves, and until when each service period takes orders. Judged at request time."""
 
 from datetime import date, datetime, timedelta
 
 from django.db import connection
 
+from canteen import periods
 from canteen.errors import OrderingClosed, SchoolClosed, TooFarAhead
-from canteen.models import CanteenSettings
+from canteen.models import CanteenSettings, ServicePeriod
 from core import clock, school_time
 from guardians.models import ClosureDay, School, Term
 
@@ -33,18 +34,20 @@ def _term_and_closure(school_id: int, day: date) -> tuple[bool, bool, bool]:
         return tuple(bool(answer) for answer in cursor.fetchone())
 
 
-def cutoff_instant(school: School, day: date) -> datetime:
-    return school_time.local_instant(school, day, school.canteen_cutoff)
+def cutoff_instant(school: School, day: date, period: ServicePeriod | None = None) -> datetime:
+    """The period's cut-off on `day` (the default period's when none is given), by the school's wall clock."""
+    period = period or periods.default_period(school)
+    return school_time.local_instant(school, day, period.cutoff)
 
 
-def late_cutoff_instant(school: School, settings: CanteenSettings, day: date) -> datetime | None:
-    if settings.late_cutoff is None:
+def late_cutoff_instant(school: School, period: ServicePeriod, day: date) -> datetime | None:
+    if period.late_cutoff is None:
         return None
-    return school_time.local_instant(school, day, settings.late_cutoff)
+    return school_time.local_instant(school, day, period.late_cutoff)
 
 
-def check_orderable(school: School, settings: CanteenSettings, day: date, *, now: datetime | None = None) -> bool:
-    """Raise unless orders for `day` are open now. Returns True when only the late window is open.
+def check_orderable(school: School, settings: CanteenSettings, day: date, *, period: ServicePeriod, now: datetime | None = None) -> bool:
+    """Raise unless orders for the period on `day` are open now. Returns True when only its late window is open.
 
     The cut-off is exclusive: 08:29:59.999 is in time, 08:30:00.000 is not.
     """
@@ -56,17 +59,17 @@ def check_orderable(school: School, settings: CanteenSettings, day: date, *, now
         raise TooFarAhead(max_weeks_ahead=settings.max_weeks_ahead)
     if not is_service_day(school, settings, day):
         raise SchoolClosed()
-    if now < cutoff_instant(school, day):
+    if now < cutoff_instant(school, day, period):
         return False
-    late_until = late_cutoff_instant(school, settings, day)
+    late_until = late_cutoff_instant(school, period, day)
     if late_until is not None and now < late_until:
         return True
     raise OrderingClosed()
 
 
-def ordering_open(school: School, settings: CanteenSettings, day: date) -> bool:
+def ordering_open(school: School, settings: CanteenSettings, day: date, period: ServicePeriod) -> bool:
     try:
-        check_orderable(school, settings, day)
+        check_orderable(school, settings, day, period=period)
     except (OrderingClosed, SchoolClosed, TooFarAhead):
         return False
     return True

@@ -3,22 +3,16 @@
 from django.db import transaction
 
 from audit.services import audit_record, changed_fields, snapshot
+from canteen import periods
 from canteen.errors import CanteenNotConfigured
 from canteen.models import CanteenSettings, ReminderOptIn
 from guardians.models import Guardian, School
-from guardians.prepared import PreparedRead
 
 SETTINGS_FIELDS = ("late_cutoff", "max_weeks_ahead", "reminder_minutes_before", "service_weekdays")
 
 
-# Read by every order: compiled once (guardians/prepared.py).
-_SETTINGS = PreparedRead(
-    lambda school_id: CanteenSettings.objects.select_related("merchant").filter(school_id=school_id)[:1], school_id=int
-)
-
-
 def settings_for(school: School) -> CanteenSettings:
-    settings = _SETTINGS.first(school_id=school.pk)
+    settings = CanteenSettings.objects.select_related("merchant").filter(school_id=school.pk).first()
     if settings is None:
         raise CanteenNotConfigured()
     return settings
@@ -37,8 +31,12 @@ def settings_payload(school: School) -> dict:
 
 
 def settings_update(*, school: School, **changes) -> CanteenSettings:
+    """`canteen_cutoff` and `late_cutoff` are the default service period's (canteen/periods.py)."""
     with transaction.atomic():
         settings = settings_for(school)
+        periods.default_period_times_set(
+            school=school, cutoff=changes.get("canteen_cutoff"), late_cutoff=changes.get("late_cutoff"), set_late="late_cutoff" in changes
+        )
         before = {"canteen_cutoff": school.canteen_cutoff, **snapshot(settings, SETTINGS_FIELDS)}
         if "canteen_cutoff" in changes:
             school.canteen_cutoff = changes.pop("canteen_cutoff")

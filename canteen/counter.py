@@ -3,18 +3,10 @@
 from canteen import menus
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import MenuItem
-from guardians.prepared import INT_LIST, PreparedRead
 from wallet import cards
 from wallet.charge_categories import charge_categories
 from wallet.errors import UnknownCard
 from wallet.models import MerchantCategory, Terminal
-
-# Every sale at the counter: compiled once per number of distinct items (guardians/prepared.py).
-_ACTIVE_ITEMS = PreparedRead(
-    lambda school_id, item_ids: MenuItem.objects.filter(school_id=school_id, is_active=True, pk__in=item_ids).order_by("pk"),
-    school_id=int,
-    item_ids=INT_LIST,
-)
 
 
 def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency_key: str):
@@ -34,7 +26,7 @@ def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    found = _ACTIVE_ITEMS.all(school_id=school_id, item_ids=sorted(quantities)) if school_id is not None else []
+    found = MenuItem.objects.filter(school_id=school_id, is_active=True, pk__in=sorted(quantities)) if school_id is not None else []
     items = {item.pk: item for item in found}
     missing = sorted(set(quantities) - set(items))
     if school_id is None or missing:

@@ -1,9 +1,10 @@
 """The demo's live cut-off (`make run`): a school whose canteen closes a few minutes after the seed.
 
-A child's order is held at once; when the cut-off passes, the beat's cut-off run (the same job as
-in production) charges it and tells the kitchen. Every seed moves the cut-off to a few minutes
-ahead, so each `make run` shows it again; an order already charged earlier today stays charged
-(one order per child and day), and the summary says so.
+Recess closes halfway there and lunch (the default period) at the end. A child's lunch order is
+held at once; when the cut-off passes, the beat's cut-off run (the same job as in production)
+charges it and tells the kitchen, recess's run first. Every seed moves both cut-offs ahead, so
+each `make run` shows them again; an order already charged earlier today stays charged (one order
+per child, period and day), and the summary says so.
 """
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from canteen import demo as canteen_demo
-from canteen.models import CanteenSettings, FoodProfile, MenuItem, Order, OrderStatus
+from canteen.models import CanteenSettings, FoodProfile, MenuItem, Order, OrderStatus, ServicePeriod
 from canteen.orders import LineRequest, order_place
 from core import clock
 from guardians.models import Guardian, GuardianLink, School, Student, Term
@@ -46,6 +47,11 @@ def seed(*, guardian: Guardian, delay: timedelta) -> LiveCutoff:
         defaults=dict(starts_on=service_date - timedelta(days=7), ends_on=service_date + timedelta(days=60)),
     )
     canteen_demo.seed_school(school)
+    # Straight to the rows: the demo's cut-off is wherever the clock is, even in an hour the
+    # daylight-saving change skips once a year (which the periods API refuses for a real school).
+    recess_at = (clock.now() + delay / 2).astimezone(ZoneInfo(LIVE_SCHOOL["time_zone"])).replace(microsecond=0)
+    ServicePeriod.objects.filter(school=school, is_default=True).update(cutoff=cutoff_at.time(), late_cutoff=None)
+    ServicePeriod.objects.filter(school=school, name="Recess", is_default=False).update(cutoff=recess_at.time())
     CanteenSettings.objects.filter(school=school).update(service_weekdays=list(range(7)))
     student, _ = Student.objects.get_or_create(school=school, student_number=LIVE_STUDENT["student_number"],
                                                defaults=LIVE_STUDENT)
@@ -55,7 +61,7 @@ def seed(*, guardian: Guardian, delay: timedelta) -> LiveCutoff:
     link = GuardianLink.objects.filter(guardian=guardian, student=student, revoked_at__isnull=True).first()
     if link is None:
         link = GuardianLink.objects.create(guardian=guardian, student=student, origin=GuardianLink.Origin.STAFF)
-    order = Order.objects.filter(student=student, service_date=service_date, status=OrderStatus.PLACED).first()
+    order = Order.objects.filter(student=student, service_date=service_date, period__is_default=True, status=OrderStatus.PLACED).first()
     if order is None:
         items = MenuItem.objects.filter(school=school, name__in=LIVE_ITEMS, is_active=True)
         order = order_place(

@@ -66,3 +66,23 @@ class OrderNotFound(NotFoundError):
 class CanteenNotConfigured(DomainError):
     code = "canteen_not_configured"
     default_message = "This school's canteen is not set up for ordering."
+
+
+class PeriodUnavailable(DomainError):
+    code = "period_unavailable"
+    default_message = "That service period does not exist at this school or is not taking orders."
+
+
+class PeriodNameTaken(ConflictError):
+    code = "period_name_taken"
+    default_message = "The school already has a service period with that name."
+
+
+class PeriodInvalid(DomainError):
+    code = "period_invalid"
+    default_message = "The service period's times are not valid."
+
+
+class DefaultPeriodRequired(DomainError):
+    code = "default_period_required"
+    default_message = "The default service period cannot be deactivated: orders without a period go to it."

@@ -63,7 +63,8 @@ def labels_pdf(prep: dict) -> bytes:
             slot_index += 1
     if not prep["labels"]:
         sheet.setFont(REGULAR, 12)
-        sheet.drawString(MARGIN_X, page_h - MARGIN_Y - 12, f"No orders for {prep['service_date']}.")
+        period = f" ({prep['period']})" if prep.get("period") else ""
+        sheet.drawString(MARGIN_X, page_h - MARGIN_Y - 12, f"No orders for {prep['service_date']}{period}.")
     sheet.save()
     return buffer.getvalue()
 

@@ -3,14 +3,16 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from audit.services import audit_record, changed_fields, snapshot
+from canteen import periods as service_periods
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
-from canteen.models import CanteenSettings, FoodProfile, MenuItem
+from canteen.models import CanteenSettings, FoodProfile, MenuItem, ServicePeriod
 from core import clock
 from guardians.models import School, Student, User
-from guardians.prepared import INT_LIST, PreparedRead
 
 MENU_ITEM_FIELDS = (
     "name",
@@ -41,30 +43,45 @@ class PricedLine:
         return self.menu_item.price * self.quantity
 
 
-def menu_item_create(*, school: School, **fields) -> MenuItem:
+def with_period_ids(items: QuerySet) -> QuerySet:
+    """Items with `period_ids`: the ids of the periods each is offered in (empty: the default period only)."""
+    return items.annotate(period_ids=ArrayAgg("periods__id", filter=Q(periods__isnull=False), order_by="periods__id", default=[]))
+
+
+def menu_item_create(*, school: School, period_ids: list[int] | None = None, **fields) -> MenuItem:
+    """`period_ids` omitted: the item is offered in the school's default period."""
+    periods = service_periods.periods_by_ids(school, period_ids) if period_ids is not None else [service_periods.default_period(school)]
     with transaction.atomic():
         item = MenuItem.objects.create(school=school, **{k: v for k, v in fields.items() if k in MENU_ITEM_FIELDS})
+        item.periods.set(periods or [])
         audit_record(
             action="canteen.menu_item_create",
             object_type="canteen.menu_item",
             object_id=item.pk,
             school_id=school.pk,
-            after=snapshot(item, MENU_ITEM_FIELDS),
+            after={**snapshot(item, MENU_ITEM_FIELDS), "period_ids": sorted(p.pk for p in periods or [])},
         )
-    return item
+    return with_period_ids(MenuItem.objects.filter(pk=item.pk)).get()
 
 
-def menu_item_update(*, item: MenuItem, **fields) -> MenuItem:
-    """Edit an item. Orders already placed keep their own copy of name, price and allergens."""
+def menu_item_update(*, item: MenuItem, period_ids: list[int] | None = None, **fields) -> MenuItem:
+    """Edit an item. Orders already placed keep their own copy of name, price and allergens, and their period."""
     changed = [name for name in fields if name in MENU_ITEM_FIELDS]
+    periods = service_periods.periods_by_ids(item.school, period_ids) if period_ids is not None else None
     with transaction.atomic():
         item = MenuItem.objects.select_for_update().get(pk=item.pk)
         before = snapshot(item, changed)
+        if periods is not None:
+            before["period_ids"] = sorted(item.periods.values_list("pk", flat=True))
         for name in changed:
             setattr(item, name, fields[name])
         item.updated_at = clock.now()
         item.save(update_fields=[*changed, "updated_at"])
-        before, after = changed_fields(before, snapshot(item, changed))
+        after = snapshot(item, changed)
+        if periods is not None:
+            item.periods.set(periods)
+            after["period_ids"] = sorted(p.pk for p in periods)
+        before, after = changed_fields(before, after)
         audit_record(
             action="canteen.menu_item_update",
             object_type="canteen.menu_item",
@@ -73,15 +90,11 @@ def menu_item_update(*, item: MenuItem, **fields) -> MenuItem:
             before=before,
             after=after,
         )
-    return item
-
-
-# Read on every counter sale and pre-order: compiled once (guardians/prepared.py).
-_FOOD_PROFILE = PreparedRead(lambda student_id: FoodProfile.objects.filter(student_id=student_id)[:1], student_id=int)
+    return with_period_ids(MenuItem.objects.filter(pk=item.pk)).get()
 
 
 def food_profile_for(student: Student) -> FoodProfile:
-    profile = _FOOD_PROFILE.first(student_id=student.pk)
+    profile = FoodProfile.objects.filter(student_id=student.pk).first()
     if profile is None:
         profile, _ = FoodProfile.objects.get_or_create(student=student)
     return profile
@@ -98,12 +111,19 @@ def food_profile_update(*, student: Student, updated_by: User, **fields) -> Food
     return profile
 
 
-def offered_on(item: MenuItem, *, student: Student, day: date) -> bool:
+def offered_on(item: MenuItem, *, student: Student, day: date, period: ServicePeriod | None = None) -> bool:
+    """Active, on the day's weekday, for the child's year level, and (given a period) in that period.
+    A period is judged from the item's `period_ids` (`with_period_ids`)."""
     return (
         item.is_active
         and (not item.weekdays or day.weekday() in item.weekdays)
         and (not item.year_levels or student.year_level in item.year_levels)
+        and (period is None or offered_in(item, period))
     )
+
+
+def offered_in(item: MenuItem, period: ServicePeriod) -> bool:
+    return period.pk in item.period_ids if item.period_ids else period.is_default
 
 
 def conflicts_for(item: MenuItem, profile: FoodProfile) -> list[str]:
@@ -114,16 +134,10 @@ def is_banned(item: MenuItem, profile: FoodProfile) -> bool:
     return item.pk in profile.banned_item_ids or item.category in profile.banned_categories
 
 
-# Every order prices its lines: compiled once per number of distinct items (guardians/prepared.py).
-_SCHOOL_ITEMS = PreparedRead(
-    lambda school_id, item_ids: MenuItem.objects.filter(school_id=school_id, pk__in=item_ids).order_by("pk"),
-    school_id=int,
-    item_ids=INT_LIST,
-)
-
-
-def priced_lines(*, student: Student, settings: CanteenSettings, day: date, lines, late: bool) -> list[PricedLine]:
-    """Resolve requested lines to items this child may order that day, or refuse the whole order.
+def priced_lines(
+    *, student: Student, settings: CanteenSettings, day: date, period: ServicePeriod, lines, late: bool
+) -> list[PricedLine]:
+    """Resolve requested lines to items this child may order that day in that period, or refuse the whole order.
 
     Allergens are enforced, not warned about: any declared allergen refuses the
     order and names the items and allergens.
@@ -131,12 +145,13 @@ def priced_lines(*, student: Student, settings: CanteenSettings, day: date, line
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    items = {item.pk: item for item in _SCHOOL_ITEMS.all(school_id=student.school_id, item_ids=sorted(quantities))}
+    school_items = with_period_ids(MenuItem.objects.filter(school_id=student.school_id, pk__in=sorted(quantities))).order_by("pk")
+    items = {item.pk: item for item in school_items}
     unavailable = sorted(
         item_id
         for item_id in quantities
         if item_id not in items
-        or not offered_on(items[item_id], student=student, day=day)
+        or not offered_on(items[item_id], student=student, day=day, period=period)
         or (late and not items[item_id].late_menu)
     )
     if unavailable:
@@ -178,11 +193,11 @@ def allergens_check_locked(*, student: Student, priced: list[PricedLine]) -> Non
         raise AllergenConflict(f"{student.first_name} is declared allergic to: {names}.", conflicts=conflicts)
 
 
-def menu_for_student(*, student: Student, day: date) -> list[tuple[MenuItem, list[str], bool]]:
-    """Every active item of the child's school offered that day, with its allergen conflicts and ban flag."""
+def menu_for_student(*, student: Student, day: date, period: ServicePeriod) -> list[tuple[MenuItem, list[str], bool]]:
+    """Every active item of the child's school offered that day in the period, with its allergen conflicts and ban flag."""
     profile = food_profile_for(student)
     return [
         (item, conflicts_for(item, profile), is_banned(item, profile))
-        for item in MenuItem.objects.filter(school_id=student.school_id, is_active=True)
-        if offered_on(item, student=student, day=day)
+        for item in with_period_ids(MenuItem.objects.filter(school_id=student.school_id, is_active=True))
+        if offered_on(item, student=student, day=day, period=period)
     ]

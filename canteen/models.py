@@ -41,7 +41,8 @@ class ItemCategory(models.TextChoices):
 
 
 class CanteenSettings(models.Model):
-    """How a school's canteen runs. The cut-off time itself is School.canteen_cutoff."""
+    """How a school's canteen runs. The cut-offs are the service periods' (ServicePeriod); the default
+    period's cut-off is mirrored in School.canteen_cutoff and its late window in `late_cutoff`."""
 
     school = models.OneToOneField(School, on_delete=models.CASCADE, related_name="canteen_settings")
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+", help_text="Who is paid for orders.")
@@ -56,6 +57,36 @@ class CanteenSettings(models.Model):
         if not self.service_weekdays:
             self.service_weekdays = [0, 1, 2, 3, 4]
         super().save(*args, **kwargs)
+
+
+class ServicePeriod(models.Model):
+    """A meal the canteen serves on a service day (recess, lunch, ...), with its own cut-off, menu and kitchen run.
+
+    Each school has exactly one default period: the one an order or a menu item without a period
+    belongs to (what the API meant before periods existed). Cut-offs are school-local wall-clock times.
+    """
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="service_periods")
+    name = models.CharField(max_length=60)
+    cutoff = models.TimeField(help_text="School-local time orders for this period close on the day.")
+    late_cutoff = models.TimeField(null=True, blank=True, help_text="Late-menu items may be ordered until this local time.")
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["cutoff", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="service_period_name_unique"),
+            models.UniqueConstraint(fields=["school"], condition=Q(is_default=True), name="one_default_period_per_school"),
+            models.CheckConstraint(
+                condition=Q(late_cutoff__isnull=True) | Q(late_cutoff__gt=models.F("cutoff")), name="service_period_late_after_cutoff"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class MenuItem(models.Model):
@@ -73,6 +104,8 @@ class MenuItem(models.Model):
     year_levels = models.JSONField(default=list, blank=True, help_text="Empty: every year level.")
     daily_stock_limit = models.PositiveIntegerField(null=True, blank=True)
     late_menu = models.BooleanField(default=False, help_text="Orderable in the late window after the cut-off.")
+    # The periods the item is offered in; none: the school's default period only.
+    periods = models.ManyToManyField(ServicePeriod, blank=True, related_name="menu_items")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
@@ -106,16 +139,17 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded"
 
 
-# A child has at most one order a day in these states (the `one_live_order_per_child_day` constraint).
+# A child has at most one order per period and day in these states (`one_live_order_per_child_period_day`).
 LIVE_ORDER_STATUSES = ["placed", "fulfilled", "not_collected"]
 
 
 class Order(models.Model):
-    """A pre-order for one child and one service day. Placed means paid for (held, then posted at cut-off)."""
+    """A pre-order for one child, one service day and one period. Placed means paid for (held, then posted at the period's cut-off)."""
 
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="canteen_orders")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="canteen_orders")
     service_date = models.DateField()
+    period = models.ForeignKey(ServicePeriod, on_delete=models.PROTECT, related_name="orders")
     placed_by = models.ForeignKey(Guardian, on_delete=models.PROTECT, related_name="canteen_orders")
     status = models.CharField(max_length=15, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     total = models.PositiveIntegerField()
@@ -139,11 +173,11 @@ class Order(models.Model):
         ordering = ["-service_date", "-id"]
         indexes = [models.Index(fields=["school", "service_date", "status"], name="order_school_day_idx")]
         constraints = [
-            # One live order per child per day; change it rather than adding a second.
+            # One live order per child, period and day; change it rather than adding a second.
             models.UniqueConstraint(
-                fields=["student", "service_date"],
+                fields=["student", "service_date", "period"],
                 condition=Q(status__in=LIVE_ORDER_STATUSES),
-                name="one_live_order_per_child_day",
+                name="one_live_order_per_child_period_day",
             )
         ]
 
@@ -182,16 +216,19 @@ class DailyStock(models.Model):
 
 
 class CutoffRun(models.Model):
-    """The cut-off's side effects for one school and day happen once: this row's uniqueness says so."""
+    """The cut-off's side effects for one school, day and period happen once: this row's uniqueness says so."""
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
     service_date = models.DateField()
+    period = models.ForeignKey(ServicePeriod, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     orders_posted = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["school", "service_date"], name="one_cutoff_run_per_school_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "service_date", "period"], name="one_cutoff_run_per_school_period_day")
+        ]
 
 
 class ReminderOptIn(models.Model):

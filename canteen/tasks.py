@@ -8,8 +8,8 @@ from canteen import cutoff, reminders
 @shared_task(name="canteen.tasks.run_due_cutoffs")
 def run_due_cutoffs() -> int:
     done = 0
-    for school, day in cutoff.due_cutoffs():
-        if cutoff.cutoff_run(school=school, service_date=day) is not None:
+    for school, day, period in cutoff.due_cutoffs():
+        if cutoff.cutoff_run(school=school, service_date=day, period=period) is not None:
             done += 1
     return done
 

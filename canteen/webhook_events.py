@@ -32,6 +32,7 @@ def order_placed_publish(*, order: Order) -> None:
             "order_id": order.pk,
             "student_id": order.student_id,
             "service_date": order.service_date,
+            "period_id": order.period_id,
             "total": order.total,
             "currency": CURRENCY,
             "late": order.late,
@@ -49,6 +50,7 @@ def orders_cut_off_publish(*, run: CutoffRun) -> None:
         school_id=run.school_id,
         data={
             "service_date": run.service_date,
+            "period_id": run.period_id,
             "orders_posted": run.orders_posted,
             "cutoff_run_id": run.pk,
             "finished_at": run.finished_at,

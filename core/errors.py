@@ -47,3 +47,17 @@ class PaymentRefusedError(DomainError):
 
     code = "payment_refused"
     default_message = "The payment was refused."
+
+
+class InvalidInputError(DomainError):
+    """The request itself is malformed in a way only the domain can tell (rendered 400)."""
+
+    code = "invalid_input"
+    default_message = "The request is not valid."
+
+
+class NonexistentLocalTime(InvalidInputError):
+    """A wall-clock time the clocks jump over on a daylight-saving day (core.school_time refuses it)."""
+
+    code = "nonexistent_local_time"
+    default_message = "That wall-clock time does not exist in the school's time zone on that day (the clocks jump over it)."

@@ -4,6 +4,8 @@ from api.views import canteen_menu, canteen_orders
 
 urlpatterns = [
     path("canteen/settings", canteen_menu.CanteenSettingsView.as_view(), name="canteen-settings"),
+    path("canteen/periods", canteen_menu.ServicePeriodListView.as_view(), name="canteen-periods"),
+    path("canteen/periods/<int:period_id>", canteen_menu.ServicePeriodDetailView.as_view(), name="canteen-period"),
     path("canteen/menu-items", canteen_menu.MenuItemListView.as_view(), name="canteen-menu-items"),
     path("canteen/menu-items/<int:item_id>", canteen_menu.MenuItemDetailView.as_view(), name="canteen-menu-item"),
     path("canteen/reminders", canteen_menu.ReminderPreferenceView.as_view(), name="canteen-reminders"),

@@ -4,6 +4,33 @@ from api.serializers.fields import CentsField, as_datetime
 from canteen.models import Allergen, DietaryTag, ItemCategory, OrderStatus
 
 WEEKDAY = {"min_value": 0, "max_value": 6}
+PERIOD_IDS_HELP = "The service periods the item is offered in; omitted on create: the school's default period. Empty: the default period only."
+
+
+class ServicePeriodInput(serializers.Serializer):
+    name = serializers.CharField(max_length=60, help_text="As printed on labels, e.g. Recess.")
+    cutoff = serializers.TimeField(help_text="School-local time orders for the period close on the day, e.g. 08:30. A time the clocks skip on a daylight-saving day is refused (`nonexistent_local_time`).")
+    late_cutoff = serializers.TimeField(required=False, allow_null=True, default=None, help_text="Late-menu items may be ordered until this local time (after `cutoff`).")
+    is_active = serializers.BooleanField(default=True, help_text="An inactive period takes no orders; the default period is always active.")
+
+
+class ServicePeriodUpdateInput(ServicePeriodInput):
+    """Every field optional: send what changes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+            field.default = serializers.empty
+
+
+class ServicePeriodOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    cutoff = serializers.TimeField()
+    late_cutoff = serializers.TimeField(allow_null=True)
+    is_default = serializers.BooleanField(help_text="Orders and menu items that name no period belong to it; its times are the settings' canteen_cutoff and late_cutoff.")
+    is_active = serializers.BooleanField()
 
 
 class MenuItemInput(serializers.Serializer):
@@ -18,6 +45,7 @@ class MenuItemInput(serializers.Serializer):
     daily_stock_limit = serializers.IntegerField(min_value=0, max_value=10_000, allow_null=True, default=None)
     late_menu = serializers.BooleanField(default=False)
     is_active = serializers.BooleanField(default=True)
+    period_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=10, help_text=PERIOD_IDS_HELP)
 
 
 class MenuItemUpdateInput(MenuItemInput):
@@ -43,6 +71,7 @@ class MenuItemOutput(serializers.Serializer):
     daily_stock_limit = serializers.IntegerField(allow_null=True)
     late_menu = serializers.BooleanField()
     is_active = serializers.BooleanField()
+    period_ids = serializers.ListField(child=serializers.IntegerField(), help_text=PERIOD_IDS_HELP)
 
 
 class StudentMenuItemOutput(MenuItemOutput):
@@ -52,7 +81,9 @@ class StudentMenuItemOutput(MenuItemOutput):
 
 class StudentMenuOutput(serializers.Serializer):
     service_date = serializers.DateField()
-    cutoff_at = serializers.DateTimeField(help_text="Orders for this day close at this instant (school-local cut-off).")
+    period_id = serializers.IntegerField()
+    period = serializers.CharField(help_text="The service period's name (Recess, Lunch).")
+    cutoff_at = serializers.DateTimeField(help_text="Orders for this day and period close at this instant (the period's school-local cut-off).")
     ordering_open = serializers.BooleanField()
     items = StudentMenuItemOutput(many=True)
 
@@ -81,6 +112,7 @@ class OrderLineInput(serializers.Serializer):
 
 class OrderPlaceInput(serializers.Serializer):
     service_date = serializers.DateField()
+    period_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None, help_text="The service period; omitted: the school's default period.")
     items = OrderLineInput(many=True, min_length=1, max_length=20)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -110,6 +142,8 @@ class OrderOutput(serializers.Serializer):
     student_id = serializers.IntegerField()
     student_name = serializers.SerializerMethodField()
     service_date = serializers.DateField()
+    period_id = serializers.IntegerField()
+    period = serializers.CharField(source="period.name", help_text="The service period's name (Recess, Lunch).")
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     payment_state = serializers.SerializerMethodField(help_text="held (reserved until the cut-off), charged, released or refunded.")
     total = serializers.IntegerField()
@@ -150,6 +184,8 @@ class OrderOutput(serializers.Serializer):
             "student_id": order.student_id,
             "student_name": self.get_student_name(order),
             "service_date": order.service_date.isoformat(),
+            "period_id": order.period_id,
+            "period": order.period.name,
             "status": order.status,
             "payment_state": self.get_payment_state(order),
             "total": order.total,
@@ -185,6 +221,8 @@ class PrepItemOutput(serializers.Serializer):
     menu_item_id = serializers.IntegerField()
     name = serializers.CharField()
     quantity = serializers.IntegerField()
+    period_id = serializers.IntegerField()
+    period = serializers.CharField(help_text="Counts are per service period: recess and lunch are made apart.")
 
 
 class PrepLabelItemOutput(serializers.Serializer):
@@ -201,7 +239,8 @@ class PrepLabelOutput(serializers.Serializer):
     year_level = serializers.IntegerField()
     school_name = serializers.CharField()
     service_date = serializers.DateField()
-    service = serializers.CharField(help_text="The meal the order is for, as printed on the label (Lunch).")
+    service = serializers.CharField(help_text="The order's service period, as printed on the label (Recess, Lunch).")
+    period_id = serializers.IntegerField()
     items = PrepLabelItemOutput(many=True)
     allergens = serializers.ListField(child=serializers.CharField(), help_text="The child's declared allergens, read from the profile now.")
     allergen_alerts = AllergenAlertOutput(many=True, help_text="Lines not to serve: they carry an allergen declared after ordering.")
@@ -218,6 +257,8 @@ class PrepClassOutput(serializers.Serializer):
 class PrepListOutput(serializers.Serializer):
     school_id = serializers.IntegerField()
     service_date = serializers.DateField()
+    period_id = serializers.IntegerField(allow_null=True, help_text="The period asked for; null: every period of the day.")
+    period = serializers.CharField(allow_null=True)
     order_count = serializers.IntegerField()
     alerts = PrepLabelOutput(many=True, help_text="The day's orders with lines not to serve, first so nobody misses them.")
     items = PrepItemOutput(many=True)
@@ -227,6 +268,10 @@ class PrepListOutput(serializers.Serializer):
 
 class DayQueryInput(serializers.Serializer):
     date = serializers.DateField(help_text="Service day, YYYY-MM-DD.")
+
+
+class DayPeriodQueryInput(DayQueryInput):
+    period_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
 class DayCloseOutput(serializers.Serializer):

@@ -14,7 +14,7 @@ from api.schema import IDEMPOTENCY_HEADER_OPTIONAL, IDEMPOTENCY_PROBLEMS, proble
 from api.serializers.canteen import (
     CanteenSettingsInput,
     CanteenSettingsOutput,
-    DayQueryInput,
+    DayPeriodQueryInput,
     FoodProfileInput,
     FoodProfileOutput,
     MenuItemInput,
@@ -22,10 +22,13 @@ from api.serializers.canteen import (
     MenuItemUpdateInput,
     ReminderPreferenceInput,
     ReminderPreferenceOutput,
+    ServicePeriodInput,
+    ServicePeriodOutput,
+    ServicePeriodUpdateInput,
     StudentMenuOutput,
 )
-from canteen import calendar, configuration, menus
-from canteen.models import MenuItem
+from canteen import calendar, configuration, menus, periods
+from canteen.models import MenuItem, ServicePeriod
 from guardians import selectors
 from guardians.errors import PermissionMissing
 from guardians.models import StaffRole
@@ -45,7 +48,11 @@ MENU_ITEM_EXAMPLE = {
     "daily_stock_limit": 40,
     "late_menu": False,
     "is_active": True,
+    "period_ids": [2],
 }
+PERIOD_EXAMPLE = {"id": 2, "name": "Lunch", "cutoff": "09:30:00", "late_cutoff": None, "is_default": True, "is_active": True}
+PERIOD_ID_PARAMETER = OpenApiParameter("period_id", int, required=False, description="A service period of the school; omitted: the default period.")
+TIME_PROBLEMS = {400: ["nonexistent_local_time"], 422: ["period_invalid"]}
 PROFILE_EXAMPLE = {
     "allergens": ["peanut", "sesame"],
     "dietary_needs": ["vegetarian"],
@@ -65,7 +72,7 @@ class MenuItemListView(GenericAPIView):
     queryset = MenuItem.objects.none()
 
     def get_queryset(self):
-        return MenuItem.objects.filter(school=staff_school(self.request)).order_by("-id")
+        return menus.with_period_ids(MenuItem.objects.filter(school=staff_school(self.request))).order_by("-id")
 
     @extend_schema(
         operation_id="menu_item_list",
@@ -83,10 +90,11 @@ class MenuItemListView(GenericAPIView):
         operation_id="menu_item_create",
         tags=[TAG],
         summary="Add a menu item",
-        description="Canteen staff and admins. Allergens use the FSANZ list; weekdays and year levels empty mean all.",
+        description="Canteen staff and admins. Allergens use the FSANZ list; weekdays and year levels empty mean all. "
+        "`period_ids` names the service periods the item is offered in (omitted: the default period).",
         parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=MenuItemInput,
-        responses={201: MenuItemOutput, **problems(400, 403, IDEMPOTENCY_PROBLEMS)},
+        responses={201: MenuItemOutput, **problems(400, 403, {422: ["period_unavailable"]}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Chicken wrap", value={k: v for k, v in MENU_ITEM_EXAMPLE.items() if k != "id"}, request_only=True),
             OpenApiExample("Created", value=MENU_ITEM_EXAMPLE, response_only=True),
@@ -111,7 +119,7 @@ class MenuItemDetailView(APIView):
         "an allergen added here that a child with an open order of the item is declared allergic to flags that order "
         "(`allergen_alerts`, DO NOT SERVE on the prep list and label) and notifies the guardians and kitchen.",
         request=MenuItemUpdateInput,
-        responses={200: MenuItemOutput, **problems(400, 403, 404)},
+        responses={200: MenuItemOutput, **problems(400, 403, 404, {422: ["period_unavailable"]})},
         examples=[
             OpenApiExample("New price", value={"price": 700}, request_only=True),
             OpenApiExample("Updated", value={**MENU_ITEM_EXAMPLE, "price": 700}, response_only=True),
@@ -132,7 +140,8 @@ class CanteenSettingsView(APIView):
         operation_id="canteen_settings_retrieve",
         tags=[TAG],
         summary="The canteen's ordering rules",
-        description="The cut-off (school-local wall-clock time), late window, how far ahead orders may be placed, the reminder lead time and the service weekdays.",
+        description="The default service period's cut-off (school-local wall-clock time) and late window, how far ahead orders may be placed, "
+        "the reminder lead time and the service weekdays. Other periods' cut-offs: `/canteen/periods`.",
         responses={200: CanteenSettingsOutput, **problems(403, {422: ["canteen_not_configured"]})},
         examples=[
             OpenApiExample(
@@ -149,9 +158,10 @@ class CanteenSettingsView(APIView):
         operation_id="canteen_settings_update",
         tags=[TAG],
         summary="Change the cut-off and ordering rules",
-        description="The cut-off is a school-local wall-clock time (07:45 to 10:00 is typical). Only admins may change it.",
+        description="The cut-off is a school-local wall-clock time (07:45 to 10:00 is typical): the default service period's. "
+        "A time the clocks skip on a daylight-saving day is refused (`nonexistent_local_time`); the late window must close after the cut-off (`period_invalid`). Only admins may change it.",
         request=CanteenSettingsInput,
-        responses={200: CanteenSettingsOutput, **problems(400, 403, {422: ["canteen_not_configured"]})},
+        responses={200: CanteenSettingsOutput, **problems(400, 403, {400: ["nonexistent_local_time"], 422: ["canteen_not_configured", "period_invalid"]})},
         examples=[
             OpenApiExample("Earlier cut-off", value={"canteen_cutoff": "08:15"}, request_only=True),
             OpenApiExample(
@@ -168,6 +178,75 @@ class CanteenSettingsView(APIView):
         data.is_valid(raise_exception=True)
         configuration.settings_update(school=staff_school(request), **data.validated_data)
         return Response(CanteenSettingsOutput(configuration.settings_payload(staff_school(request))).data)
+
+
+class ServicePeriodListView(APIView):
+    permission_classes = [CanteenStaff]
+
+    @extend_schema(
+        operation_id="canteen_period_list",
+        tags=[TAG],
+        summary="The school's service periods",
+        description="Recess, lunch and any others, in the day's order (by cut-off), the default period included.",
+        responses={200: ServicePeriodOutput(many=True), **problems(403)},
+        examples=[OpenApiExample("Periods", value=[{**PERIOD_EXAMPLE, "id": 3, "name": "Recess", "cutoff": "08:30:00", "is_default": False}, PERIOD_EXAMPLE], response_only=True)],
+    )
+    def get(self, request):
+        return Response(ServicePeriodOutput(periods.periods_of(staff_school(request)), many=True).data)
+
+    @extend_schema(
+        operation_id="canteen_period_create",
+        tags=[TAG],
+        summary="Add a service period",
+        description="Admins only. Its own cut-off (school-local wall-clock time), menu (menu items' `period_ids`) and kitchen run. "
+        "Names are unique per school (`period_name_taken`).",
+        parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
+        request=ServicePeriodInput,
+        responses={201: ServicePeriodOutput, **problems(400, 403, {409: ["period_name_taken"]}, TIME_PROBLEMS, IDEMPOTENCY_PROBLEMS)},
+        examples=[
+            OpenApiExample("Recess", value={"name": "Recess", "cutoff": "08:30"}, request_only=True),
+            OpenApiExample("Created", value={**PERIOD_EXAMPLE, "id": 3, "name": "Recess", "cutoff": "08:30:00", "is_default": False}, response_only=True),
+        ],
+    )
+    @idempotent(required=False)
+    def post(self, request):
+        _require_admin(request)
+        data = ServicePeriodInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = periods.period_create(school=staff_school(request), **data.validated_data)
+        return Response(ServicePeriodOutput(period).data, status=status.HTTP_201_CREATED)
+
+
+class ServicePeriodDetailView(APIView):
+    permission_classes = [CanteenStaff]
+
+    @extend_schema(
+        operation_id="canteen_period_update",
+        tags=[TAG],
+        summary="Change a service period",
+        description="Admins only; send what changes. A new cut-off applies to days not yet cut off; placed orders keep their period. "
+        "The default period cannot be deactivated (`default_period_required`); its times are also the settings' `canteen_cutoff` and `late_cutoff`.",
+        request=ServicePeriodUpdateInput,
+        responses={
+            200: ServicePeriodOutput,
+            **problems(400, 403, 404, {409: ["period_name_taken"], 422: ["default_period_required"]}, TIME_PROBLEMS),
+        },
+        examples=[
+            OpenApiExample("Later cut-off", value={"cutoff": "09:45"}, request_only=True),
+            OpenApiExample("Updated", value={**PERIOD_EXAMPLE, "cutoff": "09:45:00"}, response_only=True),
+        ],
+    )
+    def patch(self, request, period_id: int):
+        period = get_object_or_404(ServicePeriod.objects.filter(school=staff_school(request)), pk=period_id)
+        _require_admin(request)  # after the look-up: another school's period is not found, whoever asks
+        data = ServicePeriodUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(ServicePeriodOutput(periods.period_update(period=period, **data.validated_data)).data)
+
+
+def _require_admin(request) -> None:
+    if not selectors.staff_for_user(request.user).has_role(StaffRole.ADMIN):
+        raise PermissionMissing("Only a school admin can change the canteen's service periods.")
 
 
 def guardian_link(request, student_id: int):
@@ -224,15 +303,18 @@ class StudentMenuView(APIView):
         operation_id="student_menu_retrieve",
         tags=[TAG],
         summary="What a child can order on a day",
-        description="Items offered to the child's year level on that day, each flagged with the child's allergen conflicts and bans.",
-        parameters=[OpenApiParameter("date", str, required=True, description="Service day, YYYY-MM-DD.")],
-        responses={200: StudentMenuOutput, **problems(400, 404, {422: ["canteen_not_configured"]})},
+        description="Items offered to the child's year level on that day in a service period (the default one unless `period_id` "
+        "says), each flagged with the child's allergen conflicts and bans, with the period's cut-off.",
+        parameters=[OpenApiParameter("date", str, required=True, description="Service day, YYYY-MM-DD."), PERIOD_ID_PARAMETER],
+        responses={200: StudentMenuOutput, **problems(400, 404, {422: ["canteen_not_configured", "period_unavailable"]})},
         examples=[
             OpenApiExample(
                 "Menu",
                 value={
                     "service_date": "2026-12-02",
-                    "cutoff_at": "2026-12-01T21:30:00Z",
+                    "period_id": 2,
+                    "period": "Lunch",
+                    "cutoff_at": "2026-12-01T22:30:00Z",
                     "ordering_open": True,
                     "items": [{**MENU_ITEM_EXAMPLE, "allergen_conflicts": ["egg"], "banned": False}],
                 },
@@ -241,17 +323,25 @@ class StudentMenuView(APIView):
         ],
     )
     def get(self, request, student_id: int):
-        query = DayQueryInput(data=request.query_params)
+        query = DayPeriodQueryInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         day = query.validated_data["date"]
         link = guardian_link(request, student_id)
         school = link.student.school
-        ordering_open = calendar.ordering_open(school, configuration.settings_for(school), day)
+        period = periods.period_for_order(school, query.validated_data["period_id"])
+        ordering_open = calendar.ordering_open(school, configuration.settings_for(school), day, period)
         items = [
             {**MenuItemOutput(item).data, "allergen_conflicts": conflicts, "banned": banned}
-            for item, conflicts, banned in menus.menu_for_student(student=link.student, day=day)
+            for item, conflicts, banned in menus.menu_for_student(student=link.student, day=day, period=period)
         ]
-        payload = {"service_date": day, "cutoff_at": calendar.cutoff_instant(school, day), "ordering_open": ordering_open, "items": items}
+        payload = {
+            "service_date": day,
+            "period_id": period.pk,
+            "period": period.name,
+            "cutoff_at": calendar.cutoff_instant(school, day, period),
+            "ordering_open": ordering_open,
+            "items": items,
+        }
         return Response(StudentMenuOutput(payload).data)
 
 

@@ -23,6 +23,7 @@ from api.serializers.canteen import (
     CounterSaleInput,
     CounterSaleOutput,
     DayCloseOutput,
+    DayPeriodQueryInput,
     DayQueryInput,
     OrderChangeInput,
     OrderOutput,
@@ -31,18 +32,21 @@ from api.serializers.canteen import (
 )
 from api.views.canteen_menu import CanteenStaff, guardian_link, staff_school
 from api.views.cards import DECLINE_CODES
-from canteen import counter, labels, orders, prep
+from canteen import counter, labels, orders, periods, prep
 from canteen.models import Order
 from guardians import selectors
 
 TAG = "Canteen"
 ORDER_REFUSALS = ["ordering_closed", "school_closed", "too_far_ahead", "allergen_conflict", "item_banned", "item_unavailable", "canteen_not_configured"]
+PLACE_REFUSALS = [*ORDER_REFUSALS, "period_unavailable"]
 ORDER_EXAMPLE = {
     "id": 301,
     "receipt_number": "C1-20261202-000301",
     "student_id": 7,
     "student_name": "Mia Nguyen",
     "service_date": "2026-12-02",
+    "period_id": 2,
+    "period": "Lunch",
     "status": "placed",
     "payment_state": "held",
     "total": 950,
@@ -56,10 +60,11 @@ ORDER_EXAMPLE = {
     "collected_at": None,
 }
 DATE_PARAMETER = OpenApiParameter("date", str, required=True, description="Service day, YYYY-MM-DD.")
+KITCHEN_PERIOD_PARAMETER = OpenApiParameter("period_id", int, required=False, description="Only this service period's orders; omitted: every period of the day.")
 
 
 def _orders():
-    return Order.objects.select_related("student", "hold").prefetch_related("lines")
+    return Order.objects.select_related("student", "hold", "period").prefetch_related("lines")
 
 
 def _lines(validated):
@@ -92,11 +97,12 @@ class StudentOrderListView(GenericAPIView):
     @extend_schema(
         operation_id="canteen_order_place",
         tags=[TAG],
-        summary="Pre-order lunch for a day",
-        description="Paid from your wallet: the amount is held now and charged at the cut-off (08:30 school-local "
-        "time by default, exclusive: 08:29:59.999 is in time). Refused with a code when the day is closed, past "
-        "the cut-off, too far ahead, or when an item carries one of the child's declared allergens "
-        "(`allergen_conflict`, naming items and allergens) or a ban.",
+        summary="Pre-order a meal for a day and service period",
+        description="For one service period (`period_id`: recess, lunch, ...; omitted: the school's default period); one live "
+        "order per child, period and day (`order_exists`). Paid from your wallet: the amount is held now and charged at the "
+        "period's cut-off (school-local time, exclusive: 08:29:59.999 is in time for an 08:30 cut-off). Refused with a code "
+        "when the day is closed, past the period's cut-off, too far ahead, when an item is not offered in that period, or "
+        "when an item carries one of the child's declared allergens (`allergen_conflict`, naming items and allergens) or a ban.",
         request=OrderPlaceInput,
         parameters=[IDEMPOTENCY_HEADER_REQUIRED],
         responses={
@@ -104,27 +110,28 @@ class StudentOrderListView(GenericAPIView):
             **problems(
                 400,
                 404,
-                {402: ["insufficient_funds"], 403: ["permission_missing"], 409: ["order_exists", "out_of_stock"], 422: ORDER_REFUSALS},
+                {402: ["insufficient_funds"], 403: ["permission_missing"], 409: ["order_exists", "out_of_stock"], 422: PLACE_REFUSALS},
                 IDEMPOTENCY_REQUIRED_PROBLEMS,
             ),
         },
         examples=[
-            OpenApiExample("Wrap and juice", value={"service_date": "2026-12-02", "items": [{"item_id": 12, "quantity": 1}, {"item_id": 15, "quantity": 1}]}, request_only=True),
+            OpenApiExample("Wrap and juice", value={"service_date": "2026-12-02", "period_id": 2, "items": [{"item_id": 12, "quantity": 1}, {"item_id": 15, "quantity": 1}]}, request_only=True),
             OpenApiExample("Placed", value=ORDER_EXAMPLE, response_only=True),
         ],
     )
-    @idempotent(required=True)
+    @idempotent(required=True, atomic=True)
     def post(self, request, student_id: int):
         data = OrderPlaceInput(data=request.data)
         data.is_valid(raise_exception=True)
         order = orders.order_place(
             link=guardian_link(request, student_id),
             service_date=data.validated_data["service_date"],
+            period_id=data.validated_data["period_id"],
             lines=_lines(data.validated_data["items"]),
             note=data.validated_data["note"],
             reference=ledger_reference("canteen_order", request),
         )
-        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)  # it comes with its lines, hold and student
+        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)  # it comes with its lines, hold, student and period
 
 
 class OrderDetailView(APIView):
@@ -144,8 +151,8 @@ class OrderDetailView(APIView):
     @extend_schema(
         operation_id="canteen_order_change",
         tags=[TAG],
-        summary="Change an order's items before the cut-off",
-        description="Replaces the items; the held amount is adjusted. The same checks as placing apply.",
+        summary="Change an order's items before its period's cut-off",
+        description="Replaces the items; the held amount is adjusted. The same checks as placing apply, for the order's own period.",
         request=OrderChangeInput,
         parameters=[IDEMPOTENCY_HEADER_REQUIRED],
         responses={
@@ -162,7 +169,7 @@ class OrderDetailView(APIView):
             OpenApiExample("Changed", value=ORDER_EXAMPLE, response_only=True),
         ],
     )
-    @idempotent(required=True)
+    @idempotent(required=True, atomic=True)
     def put(self, request, order_id: int):
         order = _visible_order(request, order_id)
         data = OrderChangeInput(data=request.data)
@@ -242,6 +249,15 @@ def _day(request):
     return query.validated_data["date"]
 
 
+def _kitchen_prep(request) -> dict:
+    """The prep list of the day asked for, of one period when `period_id` says."""
+    query = DayPeriodQueryInput(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    school = staff_school(request)
+    period = periods.period_of_school(school, query.validated_data["period_id"])
+    return prep.prep_list(school=school, service_date=query.validated_data["date"], period=period)
+
+
 class PrepListView(APIView):
     permission_classes = [CanteenStaff]
 
@@ -249,27 +265,29 @@ class PrepListView(APIView):
         operation_id="canteen_prep_list",
         tags=[TAG],
         summary="The kitchen's prep list for a day",
-        description="Counts per item, per-class lists and bag labels with each child's allergens as declared now. "
+        description="Counts per period and item, per-class lists and bag labels (each naming its period) with each child's "
+        "allergens as declared now; `period_id` narrows it to one service period. "
         "`alerts` lists first the orders with a line carrying an allergen declared after ordering: that line is not served.",
-        parameters=[DATE_PARAMETER],
-        responses={200: PrepListOutput, **problems(400, 403)},
+        parameters=[DATE_PARAMETER, KITCHEN_PERIOD_PARAMETER],
+        responses={200: PrepListOutput, **problems(400, 403, {422: ["period_unavailable"]})},
         examples=[
             OpenApiExample(
                 "Prep list",
-                value={"school_id": 1, "service_date": "2026-12-02", "order_count": 1, "alerts": [], "items": [{"menu_item_id": 12, "name": "Chicken wrap", "quantity": 1}], "classes": [], "labels": []},
+                value={"school_id": 1, "service_date": "2026-12-02", "period_id": None, "period": None, "order_count": 1, "alerts": [], "items": [{"menu_item_id": 12, "name": "Chicken wrap", "quantity": 1, "period_id": 2, "period": "Lunch"}], "classes": [], "labels": []},
                 response_only=True,
             )
         ],
     )
     def get(self, request):
-        return Response(PrepListOutput(prep.prep_list(school=staff_school(request), service_date=_day(request))).data)
+        return Response(PrepListOutput(_kitchen_prep(request)).data)
 
 
 def _day_document(request, render, content_type: str, disposition: str) -> HttpResponse:
     """The day's prep list rendered as a file (CSV for the office, PDF labels for the printer)."""
-    day = _day(request)
-    response = HttpResponse(render(prep.prep_list(school=staff_school(request), service_date=day)), content_type=content_type)
-    response["Content-Disposition"] = disposition.format(day=day)
+    day_prep = _kitchen_prep(request)
+    response = HttpResponse(render(day_prep), content_type=content_type)
+    suffix = f"-period-{day_prep['period_id']}" if day_prep["period_id"] else ""
+    response["Content-Disposition"] = disposition.format(day=f"{day_prep['service_date']}{suffix}")
     return response
 
 
@@ -281,9 +299,9 @@ class PrepListCsvView(APIView):
         tags=[TAG],
         summary="The prep list as CSV",
         description="One row per order: class, child, items, allergens in capitals, the allergy alert (`DO NOT SERVE: ...`, "
-        "empty when none), dietary needs, receipt number, state and service.",
-        parameters=[DATE_PARAMETER],
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, examples=[OpenApiExample("CSV", value="roll_class,student,items,allergens\n4B,Mia Nguyen,1 x Chicken wrap,PEANUT\n")]), **problems(400, 403)},
+        "empty when none), dietary needs, receipt number, state and service (the order's period).",
+        parameters=[DATE_PARAMETER, KITCHEN_PERIOD_PARAMETER],
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, examples=[OpenApiExample("CSV", value="roll_class,student,items,allergens\n4B,Mia Nguyen,1 x Chicken wrap,PEANUT\n")]), **problems(400, 403, {422: ["period_unavailable"]})},
     )
     def get(self, request):
         return _day_document(request, prep.prep_list_csv, "text/csv; charset=utf-8", 'attachment; filename="prep-list-{day}.csv"')
@@ -296,10 +314,11 @@ class LabelsPdfView(APIView):
         operation_id="canteen_labels_pdf",
         tags=[TAG],
         summary="Bag labels as a printable PDF",
-        description="A4 sheets of 24 labels: day, service, class, school, child, every allergen in bold (never cut off: "
-        "wrapped, shrunk to no less than 7 pt, or continued on labels marked CONTINUED), DO NOT SERVE alerts, items and receipt number.",
-        parameters=[DATE_PARAMETER],
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, examples=[OpenApiExample("PDF", value="%PDF-1.4 ...")]), **problems(400, 403)},
+        description="A4 sheets of 24 labels: day, service period (RECESS, LUNCH), class, school, child, every allergen in bold (never cut off: "
+        "wrapped, shrunk to no less than 7 pt, or continued on labels marked CONTINUED), DO NOT SERVE alerts, items and receipt number. "
+        "`period_id` prints one period's labels.",
+        parameters=[DATE_PARAMETER, KITCHEN_PERIOD_PARAMETER],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, examples=[OpenApiExample("PDF", value="%PDF-1.4 ...")]), **problems(400, 403, {422: ["period_unavailable"]})},
     )
     def get(self, request):
         return _day_document(request, labels.labels_pdf, "application/pdf", 'inline; filename="labels-{day}.pdf"')

@@ -77,7 +77,7 @@ class EventListCreateView(GenericAPIView):
         "its content. Nothing is sent until the event is published.",
         parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=EventCreateInput,
-        responses={201: EventOutput, **problems(400, 403, {422: EVENT_INVALID_CODES}, IDEMPOTENCY_PROBLEMS)},
+        responses={201: EventOutput, **problems(400, 403, {400: ["nonexistent_local_time"], 422: EVENT_INVALID_CODES}, IDEMPOTENCY_PROBLEMS)},
         examples=[
             OpenApiExample("Museum excursion", value=EVENT_INPUT_EXAMPLE, request_only=True),
             OpenApiExample("Draft", value={**EVENT_EXAMPLE, "status": "draft", "published_at": None, "children": []}, response_only=True),
@@ -117,7 +117,7 @@ class EventDetailView(APIView):
         "the old one get `form_version_stale` when signing and must read the new one. Consents already given stay "
         "valid. A published event's capacity cannot drop below the places taken; extra places go to the waitlist.",
         request=EventUpdateInput,
-        responses={200: EventOutput, **problems(400, 403, 404, {409: ["capacity_below_taken", "event_state_invalid"], 422: EVENT_INVALID_CODES})},
+        responses={200: EventOutput, **problems(400, 403, 404, {400: ["nonexistent_local_time"], 409: ["capacity_below_taken", "event_state_invalid"], 422: EVENT_INVALID_CODES})},
         examples=[
             OpenApiExample("More places", value={"capacity": 80}, request_only=True),
             OpenApiExample("Event", value=EVENT_EXAMPLE, response_only=True),

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from audit.services import audit_record, changed_fields, snapshot
-from core import clock
+from core import clock, school_time
 from core.jobs import enqueue_after_commit
 from events import notices
 from events.consent_forms import form_content_hash, form_content_normalise
@@ -38,10 +38,11 @@ TIME_FIELDS = ("starts_at", "ends_at", "signup_deadline")
 
 
 def _place_in_school_zone(fields: dict, school) -> dict:
-    """Times given without an offset are the school's wall clock."""
+    """Times given without an offset are the school's wall clock: one the clocks skip is refused
+    (`nonexistent_local_time`), one that happens twice is its first occurrence (guardians/school_time.py)."""
     zone = ZoneInfo(school.time_zone)
     return {
-        name: (value.replace(tzinfo=zone) if name in TIME_FIELDS and value is not None and value.tzinfo is None else value)
+        name: (school_time.wall_clock_instant(zone, value) if name in TIME_FIELDS and value is not None and value.tzinfo is None else value)
         for name, value in fields.items()
     }
 

@@ -7,6 +7,7 @@ import pytest
 from canteen import labels, orders
 from canteen.cutoff import cutoff_run, due_cutoffs
 from canteen.models import CutoffRun, FoodProfile, MenuItem, Order, OrderStatus
+from canteen.periods import default_period
 from canteen.tasks import run_due_cutoffs
 from core.models import Notification
 from tests.canteen.conftest import WEDNESDAY
@@ -41,7 +42,8 @@ def test_the_cutoff_run_posts_each_hold_once_and_notifies_the_kitchen_once(cante
         assert cutoff_run(school=canteen.school, service_date=WEDNESDAY) is None  # not yet
     with at(CUTOFF_PASSED):
         # Tuesday's cut-off (which had no orders) is still due too: a missed day is caught up.
-        assert due_cutoffs() == [(canteen.school, WEDNESDAY.replace(day=1)), (canteen.school, WEDNESDAY)]
+        lunch = default_period(canteen.school)
+        assert due_cutoffs() == [(canteen.school, WEDNESDAY.replace(day=1), lunch), (canteen.school, WEDNESDAY, lunch)]
         assert run_due_cutoffs() == 2
         assert run_due_cutoffs() == 0  # nothing left due
         again = cutoff_run(school=canteen.school, service_date=WEDNESDAY)  # forced second run
@@ -65,7 +67,7 @@ def test_an_order_that_commits_after_the_cutoff_run_is_posted_by_the_next_run(ca
             link=canteen.link, service_date=WEDNESDAY, lines=[orders.LineRequest(canteen.wrap.pk, 1)], note="", reference="test:late-commit"
         )
     with at("2026-12-01T21:31:00Z"):
-        assert due_cutoffs() == [(canteen.school, WEDNESDAY)]
+        assert due_cutoffs() == [(canteen.school, WEDNESDAY, default_period(canteen.school))]
         assert run_due_cutoffs() == 1
         assert due_cutoffs() == []
 
@@ -80,9 +82,9 @@ def test_an_order_that_commits_after_the_cutoff_run_is_posted_by_the_next_run(ca
 def test_after_days_of_downtime_the_missed_days_holds_are_still_posted(canteen, at):
     canteen.order([(canteen.wrap, 1)])  # for Wednesday 2 December
     with at("2026-12-05T00:00:00Z"):  # Saturday: the cut-off job was down Wednesday to Friday
-        assert (canteen.school, WEDNESDAY) in due_cutoffs()
+        assert (canteen.school, WEDNESDAY, default_period(canteen.school)) in due_cutoffs()
         run_due_cutoffs()
-        assert (canteen.school, WEDNESDAY) not in due_cutoffs()
+        assert (canteen.school, WEDNESDAY, default_period(canteen.school)) not in due_cutoffs()
 
     assert Hold.objects.get().status == HoldStatus.POSTED
     assert Order.objects.get().payment_id is not None

@@ -147,3 +147,13 @@ def test_times_without_an_offset_are_the_schools_wall_clock(world, client_for):
     # Sydney is on daylight time (UTC+11) in March.
     assert response.json()["starts_at"] == "2027-03-09T22:30:00Z"
     assert response.json()["signup_deadline"] == "2027-03-03T06:00:00Z"
+
+
+def test_a_wall_clock_time_the_clocks_skip_is_refused(world, client_for):
+    body = _create_body()
+    # Sydney's clocks jump from 02:00 to 03:00 on Sunday 3 October 2027: 02:30 never happens.
+    body.update(starts_at="2027-10-03T02:30:00", ends_at="2027-10-03T15:00:00", signup_deadline="2027-09-20T17:00:00")
+    response = client_for(world.admin.user).post("/api/v1/events", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "nonexistent_local_time"
+    assert not Event.objects.exists()

@@ -105,11 +105,11 @@ def test_the_live_cut_off_order_is_held_until_the_cut_off_and_charged_by_its_run
     call_command("demo_seed", "--quiet", "--live-cutoff-seconds", "120")
     order = Order.objects.get(student__student_number="WGS-0001")
     assert order.payment_id is None and order.hold.status == "pending"
-    assert ("wattle-grove", order.service_date) not in {(school.code, day) for school, day in cutoff.due_cutoffs()}
+    assert ("wattle-grove", order.service_date) not in {(school.code, day) for school, day, _ in cutoff.due_cutoffs()}
 
     time_machine.move_to("2026-12-06T22:02:01Z", tick=False)
-    for school, day in cutoff.due_cutoffs():
-        cutoff.cutoff_run(school=school, service_date=day)
+    for school, day, period in cutoff.due_cutoffs():
+        cutoff.cutoff_run(school=school, service_date=day, period=period)
 
     order.refresh_from_db()
     assert order.payment_id is not None

@@ -146,6 +146,9 @@ ACCESS: dict[str, Rule] = {
     # Canteen
     "canteen_settings_retrieve": rule(SELF, ADMIN, CANTEEN),
     "canteen_settings_update": rule(SELF, ADMIN, CANTEEN),
+    "canteen_period_list": rule(SELF, ADMIN, CANTEEN),
+    "canteen_period_create": rule(SELF, ADMIN, CANTEEN),
+    "canteen_period_update": rule(OWN, ADMIN, CANTEEN),
     "menu_item_list": rule(SELF, ADMIN, CANTEEN),
     "menu_item_create": rule(SELF, ADMIN, CANTEEN),
     "menu_item_update": rule(OWN, ADMIN, CANTEEN),

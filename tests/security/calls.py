@@ -67,6 +67,7 @@ PATH_OBJECTS = {
     "redemption_id": (lambda t: t.redemption.pk, {TERMINAL}),
     "order_id": (lambda t: t.order.pk, {GUARDIAN, *STAFF}),
     "item_id": (lambda t: t.menu_item.pk, set(STAFF)),
+    "period_id": (lambda t: _default_period(t.school).pk, set(STAFF)),
     "event_id": (lambda t: t.event.pk, {GUARDIAN, *STAFF}),
     "signup_id": (lambda t: t.signup.pk, {GUARDIAN, *STAFF}),
     "consent_id": (lambda t: t.signup.consent.pk, {GUARDIAN, *STAFF}),
@@ -146,3 +147,9 @@ def request_for(op: Operation, t: Tenant) -> dict:
     if op.method != "get" and body is not None:
         request.update(data=json.dumps(body), content_type="application/json")
     return request
+
+
+def _default_period(school):
+    from canteen.periods import default_period
+
+    return default_period(school)

@@ -35,6 +35,7 @@ def test_an_order_is_published_once_and_a_replay_publishes_nothing(canteen, rece
         "order_id": placed.json()["id"],
         "student_id": canteen.student.pk,
         "service_date": "2026-12-02",
+        "period_id": placed.json()["period_id"],
         "total": 650 + 2 * 300,
         "currency": "AUD",
         "late": False,
@@ -62,7 +63,7 @@ def test_the_cutoff_is_published_once_however_often_it_runs(canteen, receiver, d
         cutoff_run(school=canteen.school, service_date=WEDNESDAY)
 
     [event] = events_of("canteen.orders_cut_off")
-    assert event.data == {"service_date": "2026-12-02", "orders_posted": 1, "cutoff_run_id": run.pk, "finished_at": "2026-12-01T21:30:00Z"}
+    assert event.data == {"service_date": "2026-12-02", "period_id": run.period_id, "orders_posted": 1, "cutoff_run_id": run.pk, "finished_at": "2026-12-01T21:30:00Z"}
     assert len(receiver.received) == 1
 
 
