@@ -20,3 +20,10 @@ def settle_vouchers_daily() -> list[int]:
 @shared_task(name="vouchers.tasks.send_expiry_reminders")
 def send_expiry_reminders() -> int:
     return reminders.expiry_reminders_send()
+
+
+@shared_task(name="vouchers.tasks.settlement_run_pay")
+def settlement_run_pay(run_id: int) -> list[str]:
+    """Transfer a run's settlements after the run commits (at least once: paying twice is refused by state)."""
+    run = settlement.settlement_run_pay(run_id=run_id)
+    return list(run.settlements.order_by("pk").values_list("status", flat=True))
