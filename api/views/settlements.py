@@ -27,6 +27,9 @@ from vouchers.settlement_runs import settlement_period, settlement_run_execute
 
 TAG_SETTLEMENTS = "Voucher settlements"
 PERIOD_CODES = {422: ["settlement_period_open"]}
+# The one way in for each caller (api/auth.py's schemes): administrators sign in, terminals send their key.
+PROGRAM_ADMIN_AUTH = [{"bearerAuth": []}]
+TERMINAL_AUTH = [{"terminalKey": []}]
 
 PREVIEW_EXAMPLE = {
     "program_id": 1,
@@ -121,6 +124,7 @@ class SettlementPreviewView(APIView):
 
     @extend_schema(
         operation_id="voucher_settlement_preview",
+        auth=PROGRAM_ADMIN_AUTH,
         tags=[TAG_SETTLEMENTS],
         summary="Preview a settlement",
         description="What a run for `business_date` would pay each merchant now, from the program's unsettled "
@@ -147,6 +151,7 @@ class SettlementRunListView(GenericAPIView):
 
     @extend_schema(
         operation_id="voucher_settlement_run_list",
+        auth=PROGRAM_ADMIN_AUTH,
         tags=[TAG_SETTLEMENTS],
         summary="A program's settlement runs",
         description="Newest day first, each with its totals: the nightly job's, the operators' and yours.",
@@ -159,6 +164,7 @@ class SettlementRunListView(GenericAPIView):
 
     @extend_schema(
         operation_id="voucher_settlement_run_create",
+        auth=PROGRAM_ADMIN_AUTH,
         tags=[TAG_SETTLEMENTS],
         summary="Run a settlement",
         description="Pays every merchant of the program for its redemptions before the end of `business_date` "
@@ -197,6 +203,7 @@ class SettlementRunDetailView(APIView):
 
     @extend_schema(
         operation_id="voucher_settlement_run_retrieve",
+        auth=PROGRAM_ADMIN_AUTH,
         tags=[TAG_SETTLEMENTS],
         summary="One settlement run",
         description="Its lines, merchant by merchant (amounts, transfer, status, the ledger transaction and any "
@@ -213,6 +220,7 @@ class SettlementRunCsvView(_FileView):
 
     @extend_schema(
         operation_id="voucher_settlement_run_csv",
+        auth=PROGRAM_ADMIN_AUTH,
         tags=[TAG_SETTLEMENTS],
         summary="A settlement run's statement (CSV, all merchants)",
         description="Each merchant's statement lines, led by the merchant: one line per redemption paid, "
@@ -248,6 +256,7 @@ class SettlementRemittancePdfView(_FileView):
 
     @extend_schema(
         operation_id="voucher_settlement_remittance_pdf",
+        auth=PROGRAM_ADMIN_AUTH,
         tags=[TAG_SETTLEMENTS],
         summary="A merchant's remittance advice (PDF)",
         description="One merchant's settlement in the run: the period, each line and the totals paid, the transfer "
@@ -266,6 +275,7 @@ class TerminalRemittancePdfView(_FileView):
 
     @extend_schema(
         operation_id="terminal_voucher_settlement_remittance_pdf",
+        auth=TERMINAL_AUTH,
         tags=[TAG_TERMINAL],
         summary="A settlement's remittance advice (PDF)",
         description="This merchant's remittance for one settlement: the program, the period, each line and the "
