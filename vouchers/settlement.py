@@ -13,6 +13,7 @@ from django.db import transaction
 
 from guardians import clock
 from vouchers import payouts, webhook_events
+from vouchers.errors import SettlementInProgress
 from vouchers.models import Program, Redemption, Settlement, SettlementRun
 from vouchers.payouts import VOUCHER_PAYOUTS, voucher_payouts_account
 from vouchers.settlement_runs import merchants_due, settlement_period, settlement_run_execute
@@ -53,7 +54,11 @@ def settle_all(*, include_today: bool = False, started_by: str = "schedule") -> 
                 log.warning("voucher_settlement_no_destination", merchant_id=due.merchant.pk, program_id=program.pk)
         if not any(not due.held_back_reason for due in dues):
             continue  # nothing to pay: no empty run is recorded for the schedule
-        run, made = settlement_run_execute(program=program, period=period, started_by=started_by)
+        try:
+            run, made = settlement_run_execute(program=program, period=period, started_by=started_by)
+        except SettlementInProgress:  # someone else is making this run: it is theirs to finish
+            log.warning("voucher_settlement_run_busy", program_id=program.pk, business_date=period.business_date.isoformat())
+            continue
         if made:
             created.extend(run.settlements.order_by("pk"))
     for settlement_id in Settlement.objects.filter(status=Settlement.Status.PENDING_PAYOUT).values_list("pk", flat=True):

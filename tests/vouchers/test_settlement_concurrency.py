@@ -1,19 +1,23 @@
 """Concurrency proofs on PostgreSQL: however many settlement runs of a program and day race (over
 HTTP, from the nightly job, alongside new redemptions), each redemption is paid once."""
 
+import threading
 import uuid
 from collections import Counter
 
 import pytest
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from api.auth import tokens_for_new_session
 from tests.concurrency import run_concurrently
 from tests.factories import MerchantFactory, ProgramAdministratorFactory
+from tests.helpers import assert_problem
 from tests.vouchers.conftest import sydney
 from tests.vouchers.factories import app_qr, approve, issue, make_program
 from tests.wallet.conftest import assert_ledger_consistent
-from vouchers.models import Redemption, Settlement, SettlementRun
+from vouchers import settlement_runs
+from vouchers.models import Program, Redemption, Settlement, SettlementRun
 from vouchers.payouts import voucher_payouts_account
 from vouchers.redemption import Credential, voucher_redeem
 from vouchers.settlement import settle_all
@@ -142,3 +146,38 @@ def test_redemptions_made_during_a_run_wait_for_the_next_one(redeemed):
     assert voucher_payouts_account().balance == AMOUNT * REDEMPTIONS_PER_MERCHANT * MERCHANTS
     assert reconciliation_run().ok
     assert_ledger_consistent()
+
+
+def test_a_run_waiting_too_long_for_another_is_told_to_retry(redeemed, monkeypatch):
+    """The program's row is held by a run that takes its time: the waiting request gets 409, not a hang."""
+    admin, program, merchants = redeemed
+    monkeypatch.setattr(settlement_runs, "LOCK_TIMEOUT", "300ms")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_program():
+        try:
+            with transaction.atomic():
+                Program.objects.select_for_update(no_key=True).filter(pk=program.pk).get()
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_program)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        response = admin_client(admin).post(
+            f"/api/v1/voucher-programs/{program.pk}/settlement-runs", {}, format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex
+        )
+    finally:
+        release.set()
+        holder.join()
+
+    assert_problem(response, 409, "settlement_in_progress")
+    assert not SettlementRun.objects.exists() and not Redemption.objects.filter(settlement__isnull=False).exists()
+    retried = admin_client(admin).post(
+        f"/api/v1/voucher-programs/{program.pk}/settlement-runs", {}, format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex
+    )
+    assert retried.status_code == 201
+    assert_paid_once(program, merchants)
