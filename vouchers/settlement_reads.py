@@ -5,7 +5,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from vouchers.models import Program, Settlement, SettlementRun
@@ -28,6 +28,7 @@ def runs_of_program(program: Program) -> QuerySet[SettlementRun]:
         total_paid=Coalesce(Sum("settlements__amount", filter=Q(settlements__status=Settlement.Status.PAID)), 0),
         pending_count=Count("settlements", filter=Q(settlements__status=Settlement.Status.PENDING_PAYOUT)),
         failed_count=Count("settlements", filter=Q(settlements__status=Settlement.Status.FAILED)),
+        currency=F("program__funding_account__currency"),
     )
 
 
@@ -70,6 +71,7 @@ class SettlementPreview:
     period: SettlementPeriod
     lines: list[PreviewLine]
     existing_run: SettlementRun | None
+    currency: str
 
     @property
     def total_amount(self) -> int:
@@ -94,4 +96,4 @@ def settlement_preview(*, program: Program, business_date: date | None = None) -
         )
         for due in dues
     ]
-    return SettlementPreview(period=period, lines=lines, existing_run=existing)
+    return SettlementPreview(period=period, lines=lines, existing_run=existing, currency=program.funding_account.currency)

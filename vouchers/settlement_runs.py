@@ -26,6 +26,7 @@ import structlog
 from django.db import OperationalError, connection, transaction
 
 from audit.services import audit_record
+from core.jobs import enqueue_after_commit
 from guardians import clock
 from vouchers import payouts
 from vouchers.errors import SettlementInProgress, SettlementPeriodOpen
@@ -152,7 +153,7 @@ def settlement_run_execute(
                     if not due.held_back_reason:  # decided again under the locks
                         _settle_locked(run=run, due=due, locked=locked, payable=payables[due.merchant.pk], clearing=clearing, user=user)
             if pay_after_commit:
-                from core.jobs import enqueue_after_commit
+                # Imported here: vouchers.tasks imports the settlement modules, this one included.
                 from vouchers.tasks import settlement_run_pay
 
                 enqueue_after_commit(settlement_run_pay, run.pk)

@@ -40,7 +40,7 @@ class SettlementPreviewOutput(serializers.Serializer):
     time_zone = serializers.CharField(source="period.time_zone")
     existing_run_id = serializers.SerializerMethodField(help_text="The day's run, if it has one: a run now would pay nothing.")
     total_amount = serializers.IntegerField(help_text="Would be paid in all, cents.")
-    currency = serializers.SerializerMethodField()
+    currency = serializers.CharField()
     lines = SettlementPreviewLineOutput(many=True)
 
     def get_program_id(self, preview) -> int:
@@ -48,9 +48,6 @@ class SettlementPreviewOutput(serializers.Serializer):
 
     def get_existing_run_id(self, preview) -> int | None:
         return preview.existing_run.pk if preview.existing_run else None
-
-    def get_currency(self, preview) -> str:
-        return "AUD"
 
 
 class SettlementRunTotalsOutput(serializers.Serializer):
@@ -72,10 +69,7 @@ class SettlementRunOutput(serializers.Serializer):
     pending_payout_count = serializers.IntegerField(source="pending_count", help_text="Transfers not yet confirmed.")
     failed_count = serializers.IntegerField(help_text="Transfers refused: booking reversed, redemptions left for a later run.")
     totals = SettlementRunTotalsOutput(source="*")
-    currency = serializers.SerializerMethodField()
-
-    def get_currency(self, run) -> str:
-        return "AUD"
+    currency = serializers.CharField()
 
 
 class SettlementLineOutput(serializers.Serializer):

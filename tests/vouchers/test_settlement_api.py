@@ -15,7 +15,7 @@ from tests.helpers import assert_problem
 from tests.vouchers.conftest import redeem, sydney
 from tests.vouchers.factories import app_qr, approve, issue, make_program
 from tests.wallet.conftest import assert_ledger_consistent
-from vouchers.models import Redemption, Settlement, SettlementRun
+from vouchers.models import PayoutDestination, Redemption, Settlement, SettlementRun
 from vouchers.payouts import voucher_payouts_account
 from vouchers.settlement_reads import RUN_CSV_COLUMNS
 from vouchers.tasks import settlement_run_pay
@@ -343,3 +343,24 @@ def test_a_merchant_downloads_its_own_remittances_and_no_one_elses(world, two_me
     assert_problem(world.terminal_client.get(f"/api/v1/terminal/voucher-settlements/{others}/remittance.pdf"), 404, "not_found")
     assert banksia_client.get(f"/api/v1/terminal/voucher-settlements/{others}/remittance.pdf").status_code == 200
     assert_problem(world.admin_client.get(f"/api/v1/terminal/voucher-settlements/{own}/remittance.pdf"), 403, "permission_denied")
+
+
+def test_a_refused_transfer_shows_in_the_run_with_its_reversal(world, clock_at, fake_stripe):
+    PayoutDestination.objects.create(merchant=world.merchant, stripe_account_id="acct_1SwimClub000001")
+    spend(world.program, world.terminal_client, 4200)
+    next_morning(world, clock_at)
+    fake_stripe.fail_next("/v1/transfers", status=400, error={"type": "invalid_request_error", "message": "No such destination"})
+
+    run_id = run_post(world.admin_client, world.program).json()["id"]
+    settlement_run_pay(run_id)
+    detail = world.admin_client.get(f"{base(world.program)}/settlement-runs/{run_id}").json()
+
+    settlement = Settlement.objects.get()
+    assert (detail["failed_count"], detail["pending_payout_count"], detail["settlement_count"]) == (1, 0, 1)
+    assert detail["totals"] == {"redeemed_amount": 0, "voided_amount": 0, "amount": 0, "paid_amount": 0}
+    [line] = detail["lines"]
+    assert (line["status"], line["amount"], line["reversal_transaction_id"]) == ("failed", 4200, settlement.reversal_transaction_id)
+    assert detail["transaction_ids"] == [settlement.transaction_id, settlement.reversal_transaction_id]
+    assert merchant_payable_balance(world.merchant) == 4200 and voucher_payouts_account().balance == 0
+    assert Redemption.objects.get().settlement is None  # left for the next run
+    assert reconciliation_run().ok
