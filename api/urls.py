@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("api.routes.payments")),
     path("", include("api.routes.statements")),
     path("", include("api.routes.vouchers")),
+    path("", include("api.routes.settlements")),
     path("", include("api.routes.canteen")),
     path("", include("api.routes.events")),
     path("", include("api.routes.webhooks")),

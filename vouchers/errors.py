@@ -189,6 +189,19 @@ class VoidWindowClosed(DomainError):
     default_message = "The time to void this redemption has passed."
 
 
+# --- Settlement ------------------------------------------------------------------------
+
+
+class SettlementPeriodOpen(DomainError):
+    code = "settlement_period_open"
+    default_message = "That day has not ended yet in the program's time zone: settle it from tomorrow."
+
+
+class SettlementInProgress(ConflictError):
+    code = "settlement_in_progress"
+    default_message = "Another settlement of this program is being made; retry shortly."
+
+
 # --- Providers -----------------------------------------------------------------------
 
 

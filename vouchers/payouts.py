@@ -6,8 +6,18 @@ approving the provider (PayoutDestination). The fake gateway (`make run`, tests)
 needs none and gets a stand-in.
 """
 
+from wallet import accounts
 from wallet.gateway import Transfer, get_gateway, is_fake
-from wallet.models import Merchant
+from wallet.models import Account, AccountKind, Merchant
+
+VOUCHER_PAYOUTS = "voucher_payouts"
+
+
+def voucher_payouts_account() -> Account:
+    """Clearing for money sent to merchants by Stripe Connect transfer: every settlement credits it."""
+    return accounts.system_account(
+        code=VOUCHER_PAYOUTS, kind=AccountKind.PROCESSOR_CLEARING, name="Voucher payouts to merchants (Stripe Connect)"
+    )
 
 
 def destination_for(merchant: Merchant) -> str | None:

@@ -31,3 +31,8 @@ def release_voucher_reserve(voucher_id: int) -> None:
 def release_voucher_reserves_due() -> int:
     """Return to their programs the reserves of vouchers that expired or can no longer be spent."""
     return reserves.reserves_release_due()
+@shared_task(name="vouchers.tasks.settlement_run_pay")
+def settlement_run_pay(run_id: int) -> list[str]:
+    """Transfer a run's settlements after the run commits (at least once: paying twice is refused by state)."""
+    run = settlement.settlement_run_pay(run_id=run_id)
+    return list(run.settlements.order_by("pk").values_list("status", flat=True))

@@ -67,6 +67,12 @@ def guardian_wallet_balance(guardian: Guardian) -> Balance:
     return account_balance(accounts.guardian_wallet(guardian))
 
 
+def merchant_payable_balance(merchant) -> int:
+    """What we owe a merchant now, in cents (negative: the merchant owes us). The one read of a
+    payable's balance, so that a change in how payables are kept is made here only."""
+    return accounts.merchant_payable(merchant).balance
+
+
 # --- Statements -------------------------------------------------------------
 
 

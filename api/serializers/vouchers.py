@@ -494,6 +494,7 @@ class VoucherRedemptionOutput(serializers.Serializer):
 
 class VoucherSettlementOutput(serializers.Serializer):
     id = serializers.IntegerField()
+    program_id = serializers.IntegerField(allow_null=True, help_text="The program it pays for; null before settlement runs.")
     business_date = serializers.DateField()
     cutoff_at = serializers.DateTimeField()
     redeemed_amount = serializers.IntegerField()

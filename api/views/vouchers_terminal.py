@@ -63,6 +63,7 @@ PREVIEW_EXAMPLE = {
 }
 SETTLEMENT_EXAMPLE = {
     "id": 12,
+    "program_id": 1,
     "business_date": "2026-04-21",
     "cutoff_at": "2026-04-21T14:00:00Z",
     "redeemed_amount": 42500,
@@ -310,8 +311,9 @@ class VoucherSettlementListView(GenericAPIView):
         operation_id="terminal_voucher_settlement_list",
         tags=[TAG_TERMINAL],
         summary="This merchant's voucher settlements",
-        description="One a day at most: yesterday's redemptions (Sydney day), less voids of redemptions already "
-        "paid, transferred to the merchant's Stripe account.",
+        description="One a day at most for each program: its redemptions up to the end of the day (the program's "
+        "time zone), less voids of redemptions already paid, transferred to the merchant's Stripe account. Each "
+        "has a PDF remittance advice (`remittance.pdf`).",
         responses={200: VoucherSettlementOutput(many=True), **problems(403)},
         examples=[OpenApiExample("Settlement", value=SETTLEMENT_EXAMPLE, response_only=True)],
     )
@@ -349,7 +351,7 @@ class VoucherSettlementStatementView(APIView):
         tags=[TAG_TERMINAL],
         summary="A settlement's statement (CSV)",
         description="One line per redemption paid, redeemed-and-voided before payment (0), or voided after an "
-        "earlier payment (negative); `amount_cents` sums to the payout. Times are Sydney's; voucher numbers are "
+        "earlier payment (negative); `amount_cents` sums to the payout. Times are the program's zone's; voucher numbers are "
         "masked to their last five characters. The statement is fixed when the settlement is made.",
         responses={
             (200, "text/csv"): OpenApiResponse(

@@ -2,12 +2,10 @@
 
 import pytest
 
-from core import clock
 from tests.audit.conftest import only_row
 from tests.vouchers.conftest import _at_start, clock_at, post, redeem, world  # noqa: F401 - the vouchers set-up, clock included
-from tests.vouchers.factories import app_qr, issue
+from tests.vouchers.factories import app_qr, issue, settle_today
 from vouchers.models import Redemption, Settlement
-from vouchers.settlement import settle_merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +28,7 @@ def test_a_settlement_is_recorded_with_who_started_it(world, fake_gateway):  # n
     [voucher] = issue(world.program, link=world.link)
     redeem(world.terminal_client, [{"qr": app_qr(voucher)}], voucher.face_value)
 
-    settlement = settle_merchant(
-        merchant=world.merchant, business_date=clock.now().date(), cutoff=clock.now().replace(microsecond=999999), started_by="command:ops"
-    )
+    settlement = settle_today(world.program, started_by="command:ops").settlements.get()
 
     assert isinstance(settlement, Settlement)
     row = only_row(action="voucher_settlement.create")

@@ -125,6 +125,12 @@ ACCESS: dict[str, Rule] = {
     "voucher_provider_reinstate": rule(OWN, PROGRAM_ADMIN),
     "voucher_uptake_retrieve": rule(BODY, PROGRAM_ADMIN),
     "voucher_uptake_csv": rule(BODY, PROGRAM_ADMIN),
+    "voucher_settlement_preview": rule(OWN, PROGRAM_ADMIN),
+    "voucher_settlement_run_list": rule(OWN, PROGRAM_ADMIN),
+    "voucher_settlement_run_create": rule(OWN, PROGRAM_ADMIN),
+    "voucher_settlement_run_retrieve": rule(OWN, PROGRAM_ADMIN),
+    "voucher_settlement_run_csv": rule(OWN, PROGRAM_ADMIN),
+    "voucher_settlement_remittance_pdf": rule(OWN, PROGRAM_ADMIN),
     # Vouchers (holders)
     "voucher_list": rule(SELF, PEOPLE),
     "voucher_retrieve": rule(OWN, PEOPLE),
@@ -142,6 +148,7 @@ ACCESS: dict[str, Rule] = {
     "terminal_voucher_settlement_list": rule(SELF, TERMINAL),
     "terminal_voucher_settlement_retrieve": rule(OWN, TERMINAL),
     "terminal_voucher_settlement_statement_csv": rule(OWN, TERMINAL),
+    "terminal_voucher_settlement_remittance_pdf": rule(OWN, TERMINAL),
     "terminal_voucher_balance_retrieve": rule(SELF, TERMINAL),
     # Canteen
     "canteen_settings_retrieve": rule(SELF, ADMIN, CANTEEN),

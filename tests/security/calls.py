@@ -64,6 +64,7 @@ PATH_OBJECTS = {
     "job_id": (lambda t: t.bulk_job.pk, {PROGRAM_ADMIN}),
     "approval_id": (lambda t: t.approval.pk, {PROGRAM_ADMIN}),
     "settlement_id": (lambda t: t.settlement.pk, {TERMINAL}),
+    "run_id": (lambda t: t.settlement_run.pk, {PROGRAM_ADMIN}),
     "redemption_id": (lambda t: t.redemption.pk, {TERMINAL}),
     "order_id": (lambda t: t.order.pk, {GUARDIAN, *STAFF}),
     "item_id": (lambda t: t.menu_item.pk, set(STAFF)),

@@ -33,7 +33,7 @@ from tests.factories import (
     give_wallet_money,
 )
 from tests.vouchers.factories import approve, issue, make_program, printed_qr
-from vouchers import issuing, redemption, settlement
+from vouchers import issuing, redemption, settlement_runs
 from wallet import cards
 from wallet.models import PaymentMethod, TopUp
 from wallet.terminal_keys import terminal_create
@@ -90,6 +90,7 @@ class Tenant:
     voucher_qr: str = ""
     redemption: object = None
     settlement: object = None
+    settlement_run: object = None
     bulk_job: object = None
     audit_entry: object = None
     markers: tuple = ()
@@ -153,7 +154,12 @@ def _tenant(name: str) -> Tenant:
         terminal=terminal, credentials=[redemption.Credential(qr=t.voucher_qr, date_of_birth=t.student.date_of_birth)],
         amount=1000, category="sport", description="Swim term", reference=f"world:{uuid.uuid4().hex}",
     ).redemption
-    t.settlement = settlement.settle_merchant(merchant=t.merchant, business_date=NOW.date(), cutoff=NOW + timedelta(hours=1))
+    t.settlement_run, _ = settlement_runs.settlement_run_execute(
+        program=t.program,
+        period=settlement_runs.SettlementPeriod(business_date=NOW.date(), cutoff=NOW + timedelta(hours=1), time_zone=t.program.time_zone),
+        started_by="world",
+    )
+    t.settlement = t.settlement_run.settlements.get()
     t.bulk_job = issuing.bulk_issue_job_create(
         program=t.program, created_by=t.program_admin.user, csv_text=f"school_code,student_number\n{t.school.code},{t.student.student_number}\n"
     )

@@ -102,4 +102,12 @@ def printed_qr(voucher):
     return tokens.printed_token(number=voucher.number)
 
 
-__all__ = ["AttestationKind", "approve", "attest", "issue", "make_program", "program_money", "window", "app_qr", "printed_qr"]
+def settle_today(program, *, started_by: str = "test"):
+    """Settle the program's redemptions up to now, dated today (as `vouchers_settle --include-today`): its run."""
+    from vouchers.settlement_runs import settlement_period, settlement_run_execute
+
+    run, _ = settlement_run_execute(program=program, period=settlement_period(program=program, include_today=True), started_by=started_by)
+    return run
+
+
+__all__ = ["AttestationKind", "approve", "attest", "issue", "make_program", "program_money", "window", "app_qr", "printed_qr", "settle_today"]

@@ -11,13 +11,11 @@ import pytest
 from django.urls import URLPattern
 
 from api.routes import vouchers as voucher_routes
-from core import clock
 from tests.factories import GuardianLinkFactory, MerchantFactory, ProgramAdministratorFactory, StaffFactory
 from tests.helpers import assert_problem
 from tests.vouchers.conftest import redeem
-from tests.vouchers.factories import app_qr, issue
+from tests.vouchers.factories import app_qr, issue, settle_today
 from vouchers import issuing
-from vouchers.settlement import settle_merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +98,7 @@ def objects(world, terminal_client, client_for, fake_gateway):
     """A voucher of the guardian's, redeemed at the merchant and settled; a bulk job."""
     [voucher] = issue(world.program, link=world.link)
     redemption_id = redeem(world.terminal_client, [{"qr": app_qr(voucher)}], voucher.face_value).json()["redemption_id"]
-    settlement = settle_merchant(merchant=world.merchant, business_date=clock.now().date(), cutoff=clock.now().replace(microsecond=999999))
+    settlement = settle_today(world.program).settlements.get()
     job = issuing.bulk_issue_job_create(program=world.program, created_by=world.admin.user, csv_text="school_code,student_number\nx,y\n")
     callers = {
         "anonymous": None,

@@ -12,6 +12,7 @@ from vouchers.models.programs import (
 )
 from vouchers.models.providers import ApprovalStatus, PayoutDestination, ProviderApproval
 from vouchers.models.redemptions import Redemption, RedemptionLine, Settlement
+from vouchers.models.settlement_runs import SettlementRun
 from vouchers.models.vouchers import LIVE_STATES, BulkIssueJob, IssueSource, Voucher, VoucherState
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Redemption",
     "RedemptionLine",
     "Settlement",
+    "SettlementRun",
     "UseRule",
     "Voucher",
     "VoucherState",

@@ -5,17 +5,19 @@ from django.db.models import Q
 
 from core import clock
 from vouchers.models.programs import Program
+from vouchers.models.settlement_runs import SettlementRun
 from vouchers.models.vouchers import Voucher
 from wallet.models import LedgerTransaction, Merchant, Terminal
 
 
 class Settlement(models.Model):
-    """One payout to one merchant for its redemptions up to `cutoff_at` (less voids since).
+    """One payout to one merchant for its redemptions of one program up to `cutoff_at` (less voids since).
 
     Ledger: merchant payable -> voucher payouts, posted with the settlement; the
     Stripe Connect transfer follows outside the transaction, under an idempotency
     key derived from this row, so a retried job never pays twice. One per merchant
-    and business day: running the daily job again settles nothing new.
+    and program run (a program's run is one per business day): running again settles
+    nothing new. `program` and `run` are empty on settlements made before runs existed.
     """
 
     class Status(models.TextChoices):
@@ -24,6 +26,8 @@ class Settlement(models.Model):
         FAILED = "failed"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="voucher_settlements")
+    program = models.ForeignKey(Program, null=True, blank=True, on_delete=models.PROTECT, related_name="settlements")
+    run = models.ForeignKey(SettlementRun, null=True, blank=True, on_delete=models.PROTECT, related_name="settlements")
     business_date = models.DateField(help_text="The last local day whose redemptions it covers.")
     cutoff_at = models.DateTimeField()
     redeemed_amount = models.PositiveIntegerField()
@@ -45,7 +49,7 @@ class Settlement(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "business_date"], name="one_voucher_settlement_per_merchant_day"),
+            models.UniqueConstraint(fields=["run", "merchant"], name="one_voucher_settlement_per_run_merchant"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="voucher_settlement_amount_positive"),
         ]
 

@@ -10,7 +10,7 @@ from vouchers.settlement import settle_all
 
 
 class Command(BaseCommand):
-    help = "Settle merchants' voucher redemptions up to last midnight (Sydney) and pay them out."
+    help = "Settle each program's voucher redemptions up to last midnight in its time zone and pay the merchants."
 
     def add_arguments(self, parser):
         parser.add_argument(
