@@ -350,6 +350,8 @@ class AbsenceNote(models.Model):
 
 
 # Outbound webhooks live in their own module; importing them here registers them with the app.
+# Leavers and their retention live in their own module; importing it here registers the model.
+from guardians.leavers_models import LeaverReason, StudentLeaver  # noqa: E402,F401
 from guardians.models_webhooks import (  # noqa: E402,F401
     WebhookDelivery,
     WebhookDeliveryAttempt,

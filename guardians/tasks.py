@@ -37,3 +37,16 @@ def purge_old_webhook_events() -> int:
     from guardians.webhooks.delivery import webhook_events_purge
 
     return webhook_events_purge()
+
+
+# --- Leavers ---------------------------------------------------------------------------
+
+
+@shared_task(name="guardians.tasks.leavers_sweep")
+def leavers_sweep() -> dict[str, int]:
+    """Process the leavers whose leaving day has come, then de-identify those past retention. Safe to
+    run twice, even at once: both steps re-check each row under its lock."""
+    from guardians.leavers import leavers_process_due
+    from guardians.retention import leavers_deidentify_due
+
+    return {"processed": leavers_process_due(), "deidentified": leavers_deidentify_due()}

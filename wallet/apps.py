@@ -7,4 +7,9 @@ class WalletConfig(AppConfig):
 
     def ready(self):
         # Celery autodiscovers `tasks.py` only; the reconciliation job lives in its own module.
+        # guardians cannot import wallet (dependency direction), so it announces leavers by signal.
+        from guardians.signals import student_left
         from wallet import reconciliation_tasks  # noqa: F401
+        from wallet.leavers import leaver_card_close
+
+        student_left.connect(leaver_card_close, dispatch_uid="wallet_leaver_card_close")
