@@ -129,3 +129,7 @@ def wallet_balance(link: GuardianLink) -> int:
 
 def card_balance(student: Student) -> int:
     return accounts.student_card_account(student).balance
+
+
+# Card payments through the Stripe gateway, faked at its HTTP boundary (tests/wallet/conftest.py).
+from tests.wallet.conftest import paid_topup, payments, send_event  # noqa: E402,F401
