@@ -22,8 +22,9 @@ from wallet.models import CardCharge, CardStatus, LedgerTransaction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-THREADS = 24
-PRICE = 100
+THREADS = 20
+CHARGES_EACH = 4
+PRICE = 25
 
 
 def test_marking_a_leaver_while_terminals_charge_the_card_neither_creates_nor_loses_money(client_for, terminal_client):
@@ -32,10 +33,7 @@ def test_marking_a_leaver_while_terminals_charge_the_card_neither_creates_nor_lo
     raw_key, student_id, admin = family.terminal_client.raw_key, family.student.pk, family.admin.user
     today = school_today(family.canteen.school)
 
-    def work(i):
-        if i == THREADS // 2:
-            leaver = leaver_mark(student=Student.objects.select_related("school").get(pk=student_id), leaving_on=today, reason="moved", marked_by=admin)
-            return "marked", leaver.processed_at is not None
+    def charge():
         client = APIClient()
         client.credentials(HTTP_X_TERMINAL_KEY=raw_key)
         response = client.post(
@@ -43,10 +41,20 @@ def test_marking_a_leaver_while_terminals_charge_the_card_neither_creates_nor_lo
         )
         return response.status_code, response.json().get("code")
 
-    outcomes = Counter(run_concurrently(work, THREADS))
+    def work(i):
+        # Every thread charges in turn; one marks the leaver between its charges, so the closing lands
+        # in the middle of the stream of charges rather than before it.
+        outcomes = [charge() for _ in range(CHARGES_EACH // 2)]
+        if i == THREADS // 2:
+            leaver = leaver_mark(student=Student.objects.select_related("school").get(pk=student_id), leaving_on=today, reason="moved", marked_by=admin)
+            outcomes.append(("marked", leaver.processed_at is not None))
+        return outcomes + [charge() for _ in range(CHARGES_EACH - CHARGES_EACH // 2)]
 
-    approved, declined = outcomes[(201, None)], outcomes[(402, "card_frozen")]
-    assert outcomes[("marked", True)] == 1 and approved + declined == THREADS - 1, outcomes
+    outcomes = Counter(outcome for outcomes in run_concurrently(work, THREADS) for outcome in outcomes)
+
+    approved, frozen = outcomes[(201, None)], outcomes[(402, "card_frozen")]
+    assert outcomes[("marked", True)] == 1, outcomes
+    assert approved + frozen + outcomes[(402, "insufficient_funds")] == THREADS * CHARGES_EACH, outcomes
     assert CardCharge.objects.count() == approved
     assert accounts.merchant_payable(family.canteen.settings.merchant).balance == approved * PRICE
     assert card_balance(family.student) == 0
