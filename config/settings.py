@@ -383,6 +383,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "SignupStatusEnum": "events.models.signups.SignupStatus",
         "EventKindEnum": "events.models.events.EventKind",
         "AbsenceReasonEnum": "guardians.models.AbsenceReason",
+        "LeaverReasonEnum": "guardians.leavers_models.LeaverReason",
     }
 )
 

@@ -77,6 +77,8 @@ class StudentLeaverView(APIView):
         operation_id="student_leaver_retrieve",
         tags=[TAG],
         summary="A student's leaving decision",
+        description="The live decision (scheduled, left or de-identified); 404 `leaver_not_found` when the student "
+        "is not marked as leaving, or the decision was undone.",
         responses={200: StudentLeaverOutput, **problems(403, {404: ["not_found", "leaver_not_found"]})},
         examples=[OpenApiExample("Left", value={**LEAVER_EXAMPLE, "status": "left", "processed_at": "2026-12-17T13:23:00Z"}, response_only=True)],
     )
