@@ -161,3 +161,19 @@ def test_an_undone_or_unprocessed_leaver_is_never_de_identified(family):
         assert leaver_deidentify(leaver_id=leaver_row.pk) is False
         assert leavers_sweep()["deidentified"] == 0
     assert Student.objects.get(pk=family.student.pk).first_name == family.student.first_name
+
+
+def test_the_consent_document_of_a_de_identified_record_still_renders_without_the_personal_facts(leaver, client_for):
+    import io
+
+    from pypdf import PdfReader
+
+    record = ConsentRecord.objects.get(student=leaver.student)
+    with time_machine.travel(THE_DAY, tick=False):
+        leavers_sweep()
+        response = client_for(leaver.admin.user).get(f"/api/v1/consents/{record.pk}/pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "De-identified on 2026-12-29" in text and "Former student" in text
+    assert "Peanuts" not in text and "203.0.113.9" not in text and "pytest-browser" not in text  # answers, IP, user agent
+    assert record.record_hash[:16] in text.replace("\n", "")
