@@ -180,6 +180,8 @@ def card_fund(*, link: GuardianLink, amount: int, reference: str):
     """Move money from the guardian's wallet to the child's card balance."""
     _require_money_permission(link)
     _check_amount(amount, maximum=settings.TOPUP_MAX_CENTS * 10)
+    if _left_the_school(link.student):
+        raise CardStateInvalid("The card is closed: the student has left the school.")
     wallet = accounts.guardian_wallet(link.guardian)
     card_account = accounts.student_card_account(link.student)
     return ledger.transfer(
@@ -420,6 +422,13 @@ def _card_charge_refund_locked(*, terminal: Terminal, charge: CardCharge, amount
 def _require_money_permission(link: GuardianLink) -> None:
     if not link.is_active or not link.can_manage_money:
         raise PermissionMissing("Your link to this student does not allow managing money.")
+
+
+def _left_the_school(student: Student) -> bool:
+    """A closed card and no live one: the balance went back to the family (wallet/leavers.py), and money
+    put on it now could only be spent by a card the student no longer has."""
+    cards = StudentCard.objects.filter(student=student)
+    return cards.filter(status=CardStatus.CLOSED).exists() and not cards.filter(status__in=[CardStatus.ACTIVE, CardStatus.FROZEN]).exists()
 
 
 def _check_amount(amount: int, *, maximum: int) -> None:

@@ -186,3 +186,14 @@ def test_marking_and_processing_are_in_the_schools_audit_log(family):
     assert mark.after == {"leaving_on": "2026-11-30", "reason": "moved", "retain_until": "2026-12-30"}
     assert entries["card.leaver_close"].details["returned_to_wallets"] and entries["card.leaver_close"].actor_kind == "system"
     assert entries["student.leaver_process"].details["leaver_id"] == leaver_id
+
+
+def test_a_leavers_closed_card_takes_no_more_money_and_the_guardian_keeps_it(family):
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        assert family.mark(MONDAY).status_code == 201
+        before = wallet_balance(family.link)
+        response = family.canteen.guardian_client.post(
+            f"/api/v1/students/{family.student.pk}/card/fund", {"amount": 500}, format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex
+        )
+    assert_problem(response, 409, "card_state_invalid")
+    assert wallet_balance(family.link) == before and card_balance(family.student) == 0
