@@ -105,6 +105,18 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# --- Leavers (guardians/leavers.py, guardians/retention.py) ------------------------------------
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Hourly, so a leaving day is processed within the hour after the school's midnight, before
+        # the canteen's cut-off; and leavers past LEAVER_RETENTION_DAYS are de-identified.
+        "leavers-sweep": {
+            "task": "guardians.tasks.leavers_sweep",
+            "schedule": crontab(minute=23),
+        },
+    }
+)
+
 # --- After-commit jobs (core.relay) ---------------------------------------------------------
 CELERY_BEAT_SCHEDULE.update(
     {

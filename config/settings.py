@@ -325,6 +325,15 @@ IDEMPOTENCY_LEASE = timedelta(seconds=env.int("IDEMPOTENCY_LEASE_SECONDS", defau
 LINK_CODE_TTL = timedelta(days=env.int("LINK_CODE_TTL_DAYS", default=14))
 GUARDIAN_INVITE_TTL = timedelta(days=env.int("GUARDIAN_INVITE_TTL_DAYS", default=7))
 
+# --- Leavers and retention (docs/privacy.md) --------------------------------
+# Seven years after the leaving day, the leaver's personal data is de-identified: the span Australian
+# financial-records law sets for the transactions it explains (Corporations Act s286), which is the
+# longest any purpose of ours needs it for (APP 11.2). A school with a shorter disposal rule sets less.
+LEAVER_RETENTION_DAYS = env.int("LEAVER_RETENTION_DAYS", default=7 * 365 + 2)
+# How far back and ahead staff may set a leaving day.
+LEAVER_BACKDATE_DAYS = env.int("LEAVER_BACKDATE_DAYS", default=30)
+LEAVER_AHEAD_DAYS = env.int("LEAVER_AHEAD_DAYS", default=400)
+
 # --- i18n / time ------------------------------------------------------------
 LANGUAGE_CODE = "en-au"
 TIME_ZONE = "UTC"
@@ -382,6 +391,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "SignupStatusEnum": "events.models.signups.SignupStatus",
         "EventKindEnum": "events.models.events.EventKind",
         "AbsenceReasonEnum": "guardians.models.AbsenceReason",
+        "LeaverReasonEnum": "guardians.leavers_models.LeaverReason",
     }
 )
 

@@ -34,3 +34,6 @@ def retry_due_webhook_deliveries() -> int:
 @shared_task(name="core.tasks.purge_old_webhook_events")
 def purge_old_webhook_events() -> int:
     return webhook_events_purge()
+
+
+# --- Leavers ---------------------------------------------------------------------------

@@ -12,6 +12,11 @@ before per-event chains (version 1) form their school's chain, verified as befor
 the stored facts: any edit made behind the application's back (the table
 refuses UPDATE, but a superuser can disable that) breaks the chain from that
 record on.
+
+A de-identified record (a leaver's, after the retention period: guardians/retention.py) keeps its
+sequence, links and stored `record_hash`, the hash of the original facts; the facts themselves are
+gone, so verification checks its place in the chain (sequence, previous hash, the form it names)
+and counts it, and the records after it still verify in full against its stored hash.
 """
 
 from dataclasses import dataclass, field
@@ -91,6 +96,7 @@ class ChainReport:
     school_id: int
     records: int = 0
     head_hash: str = GENESIS_HASH
+    deidentified: int = 0
     problems: list[dict] = field(default_factory=list)
 
     @property
@@ -135,14 +141,16 @@ def _verify_chain(report: ChainReport, records, form_hashes: dict[int, str]) -> 
             problem("sequence_gap", f"expected sequence {expected_sequence}")
         if record.previous_hash != previous:
             problem("previous_hash_mismatch", "the record does not follow the one before it")
-        if sha256_hex(bytes(record.signature_png)) != record.signature_png_sha256:
+        if record.deidentified_at is not None:
+            report.deidentified += 1
+        elif sha256_hex(bytes(record.signature_png)) != record.signature_png_sha256:
             problem("signature_image_changed", "the signature image does not match its hash")
         version = record.form_version
         if version.pk not in form_hashes:
             form_hashes[version.pk] = form_content_hash(version.content)
         if form_hashes[version.pk] != version.content_hash or record.form_hash != version.content_hash:
             problem("form_changed", "the consent form no longer matches the hash that was signed")
-        if record_hash(record, record.previous_hash) != record.record_hash:
+        if record.deidentified_at is None and record_hash(record, record.previous_hash) != record.record_hash:
             problem("record_changed", "the record's content does not match its hash")
         previous = record.record_hash
         expected_sequence = record.sequence + 1

@@ -102,10 +102,16 @@ def consent_pdf(record: ConsentRecord) -> bytes:
         Spacer(1, 2 * mm),
         _p("Signature", "Heading2"),
     ]
-    png = bytes(record.signature_png)
-    width, height = ImageReader(io.BytesIO(png)).getSize()
-    scale = min(120 * mm / width, 40 * mm / height)
-    story.append(Image(io.BytesIO(png), width=width * scale, height=height * scale, hAlign="LEFT"))
+    if record.deidentified_at is not None:  # a leaver's, past retention (guardians/retention.py)
+        story.append(_p(
+            f"De-identified on {record.deidentified_at.astimezone(UTC):%Y-%m-%d} after the retention period: the answers, "
+            "the signature, the typed name and where it was signed from were removed. The hashes below are those of the original."
+        ))
+    else:
+        png = bytes(record.signature_png)
+        width, height = ImageReader(io.BytesIO(png)).getSize()
+        scale = min(120 * mm / width, 40 * mm / height)
+        story.append(Image(io.BytesIO(png), width=width * scale, height=height * scale, hAlign="LEFT"))
     link = record.link
     evidence = [
         ("Signed by", f"{record.guardian.user.full_name} <{record.guardian.user.email}>"),

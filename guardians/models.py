@@ -298,3 +298,7 @@ class AbsenceNote(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(last_day__gte=models.F("first_day")), name="absence_ends_after_start")
         ]
+
+
+# Leavers and their retention live in their own module; importing it here registers the model.
+from guardians.leavers_models import LeaverReason, StudentLeaver  # noqa: E402,F401

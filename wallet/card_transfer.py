@@ -11,7 +11,7 @@ from django.db import connection
 from core import clock
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink
-from wallet.errors import AmountOutOfRange, InsufficientFunds
+from wallet.errors import AmountOutOfRange, CardStateInvalid, InsufficientFunds
 from wallet.ledger import MAX_AMOUNT
 from wallet.locks import lock_timeout_setting
 from wallet.models import LedgerTransaction
@@ -48,6 +48,8 @@ def card_transfer(*, link: GuardianLink, amount: int, reference: str, to_card: b
         code, transaction_id, replayed, moved, wallet_balance, card_balance, available = cursor.fetchone()
     if code == "insufficient_funds":
         raise InsufficientFunds(available=available)
+    if code == "card_closed":
+        raise CardStateInvalid("The card is closed: the student has left the school.")
     if code != "approved":
         raise ValueError(f"wallet_card_transfer answered an unknown code {code!r}")
     posted = LedgerTransaction.from_db(connection.alias, _TRANSACTION_FIELDS, [transaction_id, kind, reference, memo[:300], actor, now])

@@ -79,7 +79,7 @@ def _money_link(request, student_id: int):
     return link
 
 
-def _card_transfer_view(kind: str, to_card: bool, summary: str, request_example: dict, response_example: dict):
+def _card_transfer_view(kind: str, to_card: bool, summary: str, request_example: dict, response_example: dict, conflicts: tuple = ()):
     """Funding and withdrawing are mirror images: one view shape, two services."""
 
     class CardTransferView(APIView):
@@ -94,7 +94,10 @@ def _card_transfer_view(kind: str, to_card: bool, summary: str, request_example:
             parameters=[IDEMPOTENCY_HEADER_REQUIRED],
             responses={
                 201: CardTransferOutput,
-                **problems(400, 404, {402: ["insufficient_funds"], 403: ["permission_missing"], 422: ["amount_out_of_range"]}, IDEMPOTENCY_REQUIRED_PROBLEMS),
+                **problems(
+                    400, 404, {402: ["insufficient_funds"], 403: ["permission_missing"], 422: ["amount_out_of_range"]},
+                    {409: list(conflicts)} if conflicts else {}, IDEMPOTENCY_REQUIRED_PROBLEMS,
+                ),
             },
             examples=[
                 OpenApiExample("Request", value=request_example, request_only=True),
@@ -119,6 +122,7 @@ CardFundView = _card_transfer_view(
     "Move money from my wallet to a child's card",
     {"amount": 2000},
     {"transaction_id": 55, "amount": 2000, "wallet_balance": 3000, "card_balance": 2450},
+    conflicts=("card_state_invalid",),  # the student has left the school: the card is closed
 )
 CardWithdrawView = _card_transfer_view(
     "card_withdraw",

@@ -59,6 +59,9 @@ class ConsentRecord(models.Model):
     previous_hash = models.CharField(max_length=64)
     record_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=clock.now)
+    # Set when the retention job de-identified the record (guardians/retention.py): the personal facts
+    # are blanked, the hashes and links stay, so the chain still verifies (events/chain.py).
+    deidentified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["school", "sequence"]

@@ -66,6 +66,10 @@ ACCESS: dict[str, Rule] = {
     "link_list": rule(SELF, GUARDIAN),
     "link_redeem": rule(SELF, GUARDIAN),  # a link code is the credential: whoever the school gives it to
     "link_revoke": rule(OWN, GUARDIAN, STAFF),
+    # Leavers
+    "student_leaver_mark": rule(OWN, ADMIN),
+    "student_leaver_retrieve": rule(OWN, ADMIN),
+    "student_leaver_undo": rule(OWN, ADMIN),
     # Student cards
     "card_issue": rule(OWN, ADMIN, CANTEEN),
     "card_fund": rule(OWN, GUARDIAN),

@@ -19,6 +19,7 @@ from events import services as events
 from events.links import event_link_token
 from events.services.signups import Evidence
 from guardians import absences
+from guardians.leavers_models import StudentLeaver
 from guardians.models import StaffRole
 from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.factories import (
@@ -93,6 +94,7 @@ class Tenant:
     settlement_run: object = None
     bulk_job: object = None
     audit_entry: object = None
+    leaver: object = None
     markers: tuple = ()
 
 
@@ -166,6 +168,10 @@ def _tenant(name: str) -> Tenant:
     t.audit_entry = audit_record(
         action="canteen.menu_item_update", object_type="canteen.menu_item", object_id=t.menu_item.pk,
         school_id=t.school.pk, before={"price": 500}, after={"price": 550}, actor=t.staff["admin"].user,
+    )
+    # A leaving day ahead, not yet come: the leaver operations have a decision to show and to undo.
+    t.leaver = StudentLeaver.objects.create(
+        student=t.student, leaving_on=NOW.date() + timedelta(days=60), marked_by=t.staff["admin"].user, retain_until=NOW.date() + timedelta(days=90)
     )
     t.markers = (secret,)
     return t

@@ -14,6 +14,8 @@ class CardStatus(models.TextChoices):
     FROZEN = "frozen"
     LOST = "lost"
     REPLACED = "replaced"
+    # The student left the school: the card is never charged again and its balance went back to the family.
+    CLOSED = "closed"
 
 
 class StudentCard(models.Model):

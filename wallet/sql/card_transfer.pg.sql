@@ -6,7 +6,10 @@
 --   * the source's available balance (balance - held) covers the amount, else the row's `code` is
 --     `insufficient_funds` with what is available, and nothing is written;
 --   * one balanced transaction of two entries, legs in the order source, destination;
---   * the same reference posts once: a repeat returns the first transaction with `replayed`.
+--   * the same reference posts once: a repeat returns the first transaction with `replayed`;
+--   * money goes onto no card of a student who has left (a closed card and no live one: its balance went
+--     back to the family, wallet/leavers.py): `card_closed`, judged under the card account's lock, the
+--     lock the leaver's card closing also takes.
 -- Who may move the money (the guardian's link and its money permission) is checked before the call.
 
 CREATE OR REPLACE FUNCTION wallet_card_transfer(
@@ -68,6 +71,12 @@ BEGIN
     END IF;
 
     PERFORM 1 FROM wallet_account a WHERE a.id IN (v_wallet_id, v_card_id) ORDER BY a.id FOR UPDATE;
+    IF p_to_card
+       AND EXISTS (SELECT 1 FROM wallet_studentcard c WHERE c.student_id = p_student_id AND c.status = 'closed')
+       AND NOT EXISTS (SELECT 1 FROM wallet_studentcard c WHERE c.student_id = p_student_id AND c.status IN ('active', 'frozen')) THEN
+        RETURN QUERY SELECT 'card_closed'::text, NULL::bigint, false, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint;
+        RETURN;
+    END IF;
     FOR v_account IN SELECT a.* FROM wallet_account a WHERE a.id IN (v_wallet_id, v_card_id) AND a.held > 0 LOOP
         WITH voided AS (
             UPDATE wallet_hold h SET status = 'voided', resolved_at = p_now
