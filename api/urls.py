@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("api.routes.events")),
     path("", include("api.routes.webhooks")),
     path("", include("api.routes.audit")),
+    path("", include("api.routes.terminals")),
 ]

@@ -136,3 +136,8 @@ class WebhookSignatureInvalid(DomainError):
 class WebhookPayloadInvalid(DomainError):
     code = "invalid_event"
     default_message = "The body is not a Stripe event."
+
+
+class TerminalRevoked(ConflictError):
+    code = "terminal_revoked"
+    default_message = "This terminal has been revoked; register a new one instead."
