@@ -141,3 +141,8 @@ class WebhookPayloadInvalid(DomainError):
 class TerminalRevoked(ConflictError):
     code = "terminal_revoked"
     default_message = "This terminal has been revoked; register a new one instead."
+
+
+class PaymentMethodChanged(ConflictError):
+    code = "payment_method_changed"
+    default_message = "A new card was saved while this one was being removed; look at your saved card again."

@@ -98,6 +98,7 @@ ACCESS: dict[str, Rule] = {
     "wallet_refund_create": rule(SELF, GUARDIAN),
     "payment_method_retrieve": rule(SELF, GUARDIAN),
     "payment_method_setup": rule(SELF, GUARDIAN),
+    "payment_method_remove": rule(SELF, GUARDIAN),
     "auto_topup_update": rule(SELF, GUARDIAN),
     "stripe_webhook_receive": rule(PUBLIC, EVERYONE),
     "wallet_retrieve": rule(SELF, GUARDIAN),
