@@ -155,8 +155,8 @@ WHERE id = (SELECT id FROM {Terminal._meta.db_table}
 """
 
 
-def terminal_use_note(terminal: Terminal) -> None:
-    """Stamp `last_used_at`, at most once a LAST_USED_RESOLUTION per terminal.
+def terminal_use_note(terminal: Terminal) -> bool:
+    """Stamp `last_used_at`, at most once a LAST_USED_RESOLUTION per terminal; True if this call wrote it.
 
     The decision is made on the row the key look-up has just read, so a request inside the same
     minute costs nothing more; the first one after it makes one guarded UPDATE, whose WHERE keeps
@@ -164,8 +164,10 @@ def terminal_use_note(terminal: Terminal) -> None:
     """
     now = clock.now()
     if terminal.last_used_at is not None and now - terminal.last_used_at < LAST_USED_RESOLUTION:
-        return
+        return False
     with connection.cursor() as cursor:
         cursor.execute(_NOTE_USE_SQL, [now, terminal.pk, now - LAST_USED_RESOLUTION])
-        if cursor.rowcount:
-            terminal.last_used_at = now
+        wrote = cursor.rowcount == 1
+    if wrote:
+        terminal.last_used_at = now
+    return wrote
