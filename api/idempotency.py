@@ -1,7 +1,8 @@
 """`Idempotency-Key` for POSTs that create or move things (Stripe's semantics, IETF draft).
 
 - The key is scoped to the caller (a user or a terminal).
-- The first response the handler produces is stored and replayed byte for byte.
+- The first response the handler produces is stored and replayed byte for byte, unless it names a
+  stand-in (`replay_with`) because it carries a secret shown once.
 - The same key with a different body answers 422 `idempotency_key_reused`.
 - A retry while the first request still runs answers 409 `idempotency_request_in_progress`.
 - A 5xx is not stored: the key is released so the client can retry.
@@ -106,7 +107,7 @@ def idempotent(*, required: bool, atomic: bool = False):
             response = view.finalize_response(request, response, *args, **kwargs)
             if hasattr(response, "render"):
                 response.render()
-            _store(record, response)
+            _store(record, _replayable(view, request, response, *args, **kwargs))
             return response
 
         wrapper.idempotency = "required" if required else "optional"
@@ -185,6 +186,16 @@ def _claim_in_transaction(*, caller: str, key: str, request):
     if existing.status_code is None:  # held by a request of the other mode, still running
         return None, _in_progress()
     return None, _replay(existing)
+def _replayable(view, request, response, *args, **kwargs):
+    """What a replay answers: the response itself, or the stand-in it names in `replay_with`. An answer
+    carrying a secret shown once (a terminal key) names one, so the secret is never stored here and a
+    retry cannot read it a second time."""
+    stand_in = getattr(response, "replay_with", None)
+    if stand_in is None:
+        return response
+    stand_in = view.finalize_response(request, stand_in, *args, **kwargs)
+    stand_in.render()
+    return stand_in
 
 
 def _claim(*, caller: str, key: str, request):

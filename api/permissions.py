@@ -55,6 +55,13 @@ class IsProgramAdministrator(BasePermission):
         return _is_person(request) and hasattr(request.user, "program_admin")
 
 
+class IsMerchantAdministrator(BasePermission):
+    message = "Only a merchant's administrators can do this."
+
+    def has_permission(self, request, view):
+        return _is_person(request) and hasattr(request.user, "merchant_admin")
+
+
 class IsPerson(BasePermission):
     message = "Sign in as a person (not a terminal) to do this."
 

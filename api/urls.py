@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("api.routes.webhooks")),
     path("", include("api.routes.audit")),
     path("", include("api.routes.leavers")),
+    path("", include("api.routes.terminals")),
 ]

@@ -39,6 +39,18 @@ def actor_for_user(user) -> Actor | None:
     return None
 
 
+def actor_for_merchant_admin(admin) -> Actor:
+    """A merchant administrator acting on their merchant: named by the services that serve them, so
+    that telling who is one costs no query on every other person's request."""
+    return Actor(
+        kind=ActorKind.MERCHANT_ADMIN,
+        user_id=admin.user_id,
+        roles=["merchant_admin"],
+        merchant_id=admin.merchant_id,
+        school_id=getattr(admin.merchant, "school_id", None),
+    )
+
+
 def platform_actor(user) -> Actor:
     roles = ["superuser"] if getattr(user, "is_superuser", False) else ["staff"]
     return Actor(kind=ActorKind.PLATFORM_STAFF, user_id=user.pk, roles=roles)

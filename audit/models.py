@@ -14,6 +14,7 @@ from core import clock
 class ActorKind(models.TextChoices):
     SCHOOL_STAFF = "school_staff"
     PROGRAM_ADMIN = "program_admin"
+    MERCHANT_ADMIN = "merchant_admin"
     PLATFORM_STAFF = "platform_staff"
     TERMINAL = "terminal"
     SYSTEM = "system"

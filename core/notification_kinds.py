@@ -27,6 +27,7 @@ KINDS: dict[str, NotificationKind] = {
         NotificationKind("consent_chain_broken", "Consent evidence failed verification (school administrators)"),
         NotificationKind("auto_topup_succeeded", "An automatic top-up was charged to my saved card"),
         NotificationKind("auto_topup_failed", "An automatic top-up could not be charged"),
+        NotificationKind("auto_topup_disabled", "Automatic top-up was switched off because its saved card was removed"),
         NotificationKind("canteen_reminder", "A reminder before the canteen cut-off when a child has no order"),
         NotificationKind("canteen_allergy_alert", "An allergy declared after ordering conflicts with a canteen order"),
         NotificationKind("canteen_prep_list", "The kitchen's prep list is ready (canteen staff)"),

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from audit.services import audit_record
 from core import clock
+from guardians.contact_details import phone_to_e164, postcode_check
 from guardians.errors import (
     AlreadyLinked,
     EmailTaken,
@@ -37,14 +38,18 @@ def _new_link_code() -> str:
     return "-".join(body[i : i + 4] for i in range(0, LINK_CODE_LENGTH, 4))
 
 
-def guardian_register(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> Guardian:
-    """Create a user with a guardian profile. The caller has validated the password."""
+def guardian_register(
+    *, email: str, password: str, first_name: str, last_name: str, phone: str = "", postcode: str = ""
+) -> Guardian:
+    """Create a user with a guardian profile. The caller has validated the password.
+    The phone is stored as E.164 and the postcode as an Australian one (guardians/contact_details.py)."""
+    phone, postcode = phone_to_e164(phone), postcode_check(postcode)
     try:
         with transaction.atomic():
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, phone=phone
             )
-            return Guardian.objects.create(user=user)
+            return Guardian.objects.create(user=user, postcode=postcode)
     except IntegrityError:  # the same address registered a moment ago
         raise EmailTaken() from None
 
@@ -169,6 +174,10 @@ def guardian_link_revoke(*, link: GuardianLink, revoked_by: User) -> GuardianLin
 def user_profile_update(*, user: User, **fields) -> User:
     """Update a user's own details; postcode and notification choices live on the guardian profile."""
     user_fields = {k: fields.pop(k) for k in ("first_name", "last_name", "phone") if k in fields}
+    if "phone" in user_fields:
+        user_fields["phone"] = phone_to_e164(user_fields["phone"])
+    if "postcode" in fields:
+        fields["postcode"] = postcode_check(fields["postcode"])
     with transaction.atomic():
         for name, value in user_fields.items():
             setattr(user, name, value)

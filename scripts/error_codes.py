@@ -18,6 +18,8 @@ KIND_STATUS = {"NotFoundError": 404, "ConflictError": 409, "ForbiddenError": 403
 SPECIAL_STATUS = {"session_revoked": 401}
 HTTP_LAYER = [
     (400, "validation_error", "A field is missing or invalid; `errors` lists `{field, code, message}`."),
+    (400, "phone_invalid", "A field code in `validation_error`'s `errors`: not a valid phone number (Australian, or any with +country code)."),
+    (400, "postcode_invalid", "A field code in `validation_error`'s `errors`: not an Australian postcode (0200-0299, 0800-9999)."),
     (400, "malformed_request", "The body is not valid JSON, or holds a number or a string we cannot store (see above)."),
     (400, "body_too_deep", "The body nests arrays and objects more than 32 levels deep."),
     (400, "invalid_cursor", "The `cursor` is not one a page of this list gave out; start again without it."),
@@ -32,6 +34,7 @@ HTTP_LAYER = [
     (404, "not_found", "No such object, or not one the caller may see."),
     (405, "method_not_allowed", "The path exists but not with this method."),
     (409, "idempotency_request_in_progress", "The first request with this key is still running; retry after `Retry-After`."),
+    (409, "terminal_key_already_shown", "A replay of a request that issued a terminal key: the key was shown only in the first answer; rotate it if lost."),
     (413, "payload_too_large", "The body is larger than the server accepts (1 MiB)."),
     (415, "unsupported_media_type", "Send `Content-Type: application/json`."),
     (422, "idempotency_key_reused", "The key was used before with a different request."),

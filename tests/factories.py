@@ -9,7 +9,7 @@ from factory.django import DjangoModelFactory
 from guardians.models import Guardian, GuardianLink, ProgramAdministrator, School, StaffMember, Student, User
 from wallet import accounts, ledger
 from wallet.cards import card_identifier_hash
-from wallet.models import CardAcceptance, Merchant, StudentCard
+from wallet.models import CardAcceptance, Merchant, MerchantAdministrator, StudentCard
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -100,6 +100,14 @@ class MerchantFactory(DjangoModelFactory):
         `accepts_school_cards=False` builds one the school has not enabled."""
         if create and merchant.school_id is not None and extracted is not False:
             CardAcceptance.objects.create(school_id=merchant.school_id, merchant=merchant)
+
+
+class MerchantAdministratorFactory(DjangoModelFactory):
+    class Meta:
+        model = MerchantAdministrator
+
+    user = factory.SubFactory(UserFactory)
+    merchant = factory.SubFactory(MerchantFactory)
 
 
 class CardAcceptanceFactory(DjangoModelFactory):

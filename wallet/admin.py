@@ -11,8 +11,8 @@ from wallet.models import Account, CardAcceptance, Entry, LedgerTransaction, Mer
 class TerminalInline(admin.TabularInline):
     model = Terminal
     extra = 0
-    fields = ["label", "key_prefix", "created_at", "revoked_at", "last_seen_at"]
-    readonly_fields = ["key_prefix", "created_at", "last_seen_at"]
+    fields = ["label", "key_prefix", "created_at", "revoked_at", "last_used_at"]
+    readonly_fields = ["key_prefix", "created_at", "last_used_at"]
     can_delete = False
 
 

@@ -136,3 +136,13 @@ class WebhookSignatureInvalid(DomainError):
 class WebhookPayloadInvalid(DomainError):
     code = "invalid_event"
     default_message = "The body is not a Stripe event."
+
+
+class TerminalRevoked(ConflictError):
+    code = "terminal_revoked"
+    default_message = "This terminal has been revoked; register a new one instead."
+
+
+class PaymentMethodChanged(ConflictError):
+    code = "payment_method_changed"
+    default_message = "A new card was saved while this one was being removed; look at your saved card again."

@@ -26,6 +26,7 @@ from wallet.models import (
     ReconciliationIssue,
     SpendingControls,
     StudentCard,
+    Terminal,
 )
 
 # A guardian's wallet belongs to no one school; its statement days are Sydney's.
@@ -272,3 +273,8 @@ def reconciliation_issues(*, state: str | None = None) -> QuerySet[Reconciliatio
     elif state == "resolved":
         issues = issues.filter(resolved_at__isnull=False)
     return issues
+
+
+def terminals_of_merchant(merchant_id: int) -> QuerySet[Terminal]:
+    """A merchant's terminals, revoked ones included (they are history)."""
+    return Terminal.objects.filter(merchant_id=merchant_id).select_related("merchant")

@@ -3,7 +3,36 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from guardians.contact_details import MAX_PHONE_INPUT, PhoneInvalid, PostcodeInvalid, phone_to_e164, postcode_check
 from guardians.models import GuardianLink, Relationship, School, Student, User
+
+
+class PhoneField(serializers.CharField):
+    """Any way of writing a valid number (Australian without +61); stored and returned as E.164."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(required=False, allow_blank=True, max_length=MAX_PHONE_INPUT)
+        kwargs.setdefault("help_text", "E.164 in answers (`+61412345678`); `0412 345 678` is read as Australian. Blank for none.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return phone_to_e164(super().to_internal_value(data))
+        except PhoneInvalid as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
+
+
+class PostcodeField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.update(required=False, allow_blank=True, max_length=4)
+        kwargs.setdefault("help_text", "An Australian postcode, four digits (0200-0299, 0800-9999). Blank for none.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return postcode_check(super().to_internal_value(data))
+        except PostcodeInvalid as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
 
 
 class GuardianRegisterInput(serializers.Serializer):
@@ -11,7 +40,8 @@ class GuardianRegisterInput(serializers.Serializer):
     password = serializers.CharField(max_length=256, trim_whitespace=False, write_only=True)
     first_name = serializers.CharField(max_length=80)
     last_name = serializers.CharField(max_length=80)
-    phone = serializers.RegexField(r"^\+?[0-9 ]{6,20}$", required=False, allow_blank=True, max_length=20)
+    phone = PhoneField()
+    postcode = PostcodeField()
 
     def validate_email(self, value):
         value = value.lower()
@@ -81,8 +111,8 @@ class MeOutput(serializers.Serializer):
 class MeUpdateInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=80, required=False)
     last_name = serializers.CharField(max_length=80, required=False)
-    phone = serializers.RegexField(r"^\+?[0-9 ]{6,20}$", required=False, allow_blank=True, max_length=20)
-    postcode = serializers.RegexField(r"^[0-9]{4}$", required=False, allow_blank=True, max_length=4)
+    phone = PhoneField()
+    postcode = PostcodeField()
     notify_by_email = serializers.BooleanField(required=False)
     notify_by_push = serializers.BooleanField(required=False)
 

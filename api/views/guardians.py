@@ -91,6 +91,9 @@ def me_payload(user) -> dict:
     }
 
 
+# Field codes inside a 400 validation_error (guardians/contact_details.py).
+CONTACT_CODES = {400: ["phone_invalid", "postcode_invalid"]}
+
 ME_EXAMPLE = OpenApiExample(
     "A guardian",
     value={
@@ -98,7 +101,7 @@ ME_EXAMPLE = OpenApiExample(
         "email": "olivia.parent@example.com",
         "first_name": "Olivia",
         "last_name": "Nguyen",
-        "phone": "0400 000 000",
+        "phone": "+61400000000",
         "guardian": {"postcode": "2000", "notify_by_email": True, "notify_by_push": True},
         "staff": None,
         "is_program_administrator": False,
@@ -116,9 +119,12 @@ class GuardianRegisterView(APIView):
         operation_id="guardian_register",
         tags=[TAG_PEOPLE],
         summary="Create a guardian account",
-        description="Anyone may register as a guardian; children are linked afterwards with a code from the school.",
+        description="Anyone may register as a guardian; children are linked afterwards with a code from the school. "
+        "`phone` may be written any usual way (`0400 000 000` is read as Australian) and is stored and returned as "
+        "E.164 (`+61400000000`); `postcode` is an Australian postcode. Either invalid is a 400 `validation_error` "
+        "whose `errors` name the field with the code `phone_invalid` or `postcode_invalid`.",
         request=GuardianRegisterInput,
-        responses={201: MeOutput, **problems(400, {409: ["email_taken"]}, 429)},
+        responses={201: MeOutput, **problems(400, CONTACT_CODES, {409: ["email_taken"]}, 429)},
         examples=[
             OpenApiExample(
                 "Register",
@@ -128,6 +134,7 @@ class GuardianRegisterView(APIView):
                     "first_name": "Olivia",
                     "last_name": "Nguyen",
                     "phone": "0400 000 000",
+                    "postcode": "2000",
                 },
                 request_only=True,
             ),
@@ -162,7 +169,7 @@ class MeView(APIView):
         summary="Update my profile",
         description="Names, phone, and (for guardians) postcode and notification preferences.",
         request=MeUpdateInput,
-        responses={200: MeOutput, **problems(400)},
+        responses={200: MeOutput, **problems(400, CONTACT_CODES)},
         examples=[OpenApiExample("Turn off email", value={"notify_by_email": False}, request_only=True), ME_EXAMPLE],
     )
     def patch(self, request):

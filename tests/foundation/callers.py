@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.factories import (
     GuardianLinkFactory,
+    MerchantAdministratorFactory,
     MerchantFactory,
     ProgramAdministratorFactory,
     StaffFactory,
@@ -65,6 +66,7 @@ def build_callers(client_for, terminal_client, settings) -> Callers:
             "staff": client_for(staff.user),
             "program_admin": client_for(program_admin.user),
             "terminal": terminal_client(MerchantFactory(school=school)),
+            "merchant_admin": client_for(MerchantAdministratorFactory(merchant__school=school).user),
         },
         ids={
             "student_id": link.student.pk,

@@ -288,7 +288,7 @@ def test_register_a_guardian():
         "email": "new.parent@example.com",
         "first_name": "Noa",
         "last_name": "Lee",
-        "phone": "0400 000 000",
+        "phone": "+61400000000",
         "guardian": {"postcode": "", "notify_by_email": True, "notify_by_push": True},
         "staff": None,
         "is_program_administrator": False,

@@ -17,7 +17,7 @@ PAGINATED = [
     for path, item in SCHEMA["paths"].items()
     if "get" in item and any(p["name"] == "cursor" and p["in"] == "query" for p in item["get"].get("parameters", []))
 ]
-CALLERS = ("guardian", "staff", "program_admin", "terminal")
+CALLERS = ("guardian", "staff", "program_admin", "terminal", "merchant_admin")
 
 
 def cursor_of(query: str) -> str:
@@ -47,10 +47,11 @@ def _reader(callers, url: str):
     raise AssertionError(f"no caller may read {url}: the probe would prove nothing")
 
 
-def test_there_are_twenty_two_cursor_paginated_lists():
-    # The nineteen of the edges issue, the audit log, the card-accepting merchants and a program's
-    # settlement runs: a list that loses its cursor parameter, or a new one, is noticed here.
-    assert len(PAGINATED) == 22
+def test_there_are_twenty_three_cursor_paginated_lists():
+    # The nineteen of the edges issue, the audit log, the card-accepting merchants, a program's
+    # settlement runs and a merchant's terminals: a list that loses its cursor parameter, or a new
+    # one, is noticed here.
+    assert len(PAGINATED) == 23
 
 
 @pytest.mark.parametrize("path, operation", PAGINATED, ids=[op["operationId"] for _, op in PAGINATED])

@@ -49,7 +49,7 @@ def _handler(operation_id: str):
     """The view method Django would run for this operation, found through the URL conf."""
     path = POSTS[operation_id]
     for name in ("{student_id}", "{order_id}", "{event_id}", "{signup_id}", "{program_id}", "{voucher_id}", "{approval_id}",
-                 "{charge_id}", "{topup_id}", "{redemption_id}", "{absence_id}", "{subscription_id}"):
+                 "{charge_id}", "{topup_id}", "{redemption_id}", "{absence_id}", "{subscription_id}", "{terminal_id}"):
         path = path.replace(name, "1")
     path = path.replace("{token}", "t")
     return resolve(path).func.view_class.post

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml").read_text())
 COMPONENTS = SCHEMA["components"]["schemas"]
-CALLERS = ("anonymous", "guardian", "staff", "program_admin", "terminal")
+CALLERS = ("anonymous", "guardian", "staff", "program_admin", "terminal", "merchant_admin")
 HUGE_ID = str(10**25)
 BODY_METHODS = {"post", "put", "patch"}
 

@@ -9,10 +9,10 @@ import time_machine
 
 from audit.models import AuditEntry
 from canteen.models import Order, OrderStatus
-from guardians.tasks import leavers_sweep
 from events.models import SignupStatus
 from guardians.leavers import leavers_process_due
 from guardians.leavers_models import StudentLeaver
+from guardians.tasks import leavers_sweep
 from tests.canteen.conftest import MONDAY_MORNING
 from tests.factories import StaffFactory
 from tests.helpers import assert_problem

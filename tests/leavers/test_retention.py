@@ -8,7 +8,6 @@ from django.db.models import Sum
 
 from audit.models import AuditEntry
 from canteen.models import FoodProfile
-from guardians.tasks import leavers_sweep
 from events.chain import consent_chain_verify
 from events.models import ConsentRecord
 from events.services import signup_sign
@@ -16,6 +15,7 @@ from events.services.signups import Evidence
 from guardians.leavers_models import StudentLeaver
 from guardians.models import AbsenceNote, Student
 from guardians.retention import leaver_deidentify
+from guardians.tasks import leavers_sweep
 from tests.canteen.conftest import MONDAY_MORNING
 from tests.events.conftest import ANSWERS, SIGNATURE
 from tests.events.conftest import family as another_family

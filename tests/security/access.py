@@ -22,11 +22,12 @@ GUARDIAN = "guardian"
 ADMIN, CANTEEN, TEACHER, FINANCE = "staff:admin", "staff:canteen", "staff:teacher", "staff:finance"
 TERMINAL = "terminal"
 PROGRAM_ADMIN = "program_admin"
+MERCHANT_ADMIN = "merchant_admin"
 
 STAFF = frozenset({ADMIN, CANTEEN, TEACHER, FINANCE})
 # Staff who may read medical answers (EVENTS_MEDICAL_ROLES, by default).
 MEDICAL_STAFF = frozenset({ADMIN, TEACHER})
-PEOPLE = STAFF | {GUARDIAN, PROGRAM_ADMIN}
+PEOPLE = STAFF | {GUARDIAN, PROGRAM_ADMIN, MERCHANT_ADMIN}
 SIGNED_IN = PEOPLE | {TERMINAL}
 EVERYONE = SIGNED_IN | {ANONYMOUS}
 KINDS = EVERYONE
@@ -56,6 +57,13 @@ ACCESS: dict[str, Rule] = {
     "me_retrieve": rule(SELF, PEOPLE),
     "me_update": rule(SELF, PEOPLE),
     "terminal_me": rule(SELF, TERMINAL),
+    # A merchant administrator's terminals
+    "merchant_terminal_list": rule(SELF, MERCHANT_ADMIN),
+    "merchant_terminal_register": rule(SELF, MERCHANT_ADMIN),
+    "merchant_terminal_retrieve": rule(OWN, MERCHANT_ADMIN),
+    "merchant_terminal_update": rule(OWN, MERCHANT_ADMIN),
+    "merchant_terminal_rotate_key": rule(OWN, MERCHANT_ADMIN),
+    "merchant_terminal_revoke": rule(OWN, MERCHANT_ADMIN),
     # Schools, students, links
     "school_retrieve": rule(OWN, GUARDIAN, STAFF),
     "student_list": rule(SELF, GUARDIAN, STAFF),
@@ -94,6 +102,7 @@ ACCESS: dict[str, Rule] = {
     "wallet_refund_create": rule(SELF, GUARDIAN),
     "payment_method_retrieve": rule(SELF, GUARDIAN),
     "payment_method_setup": rule(SELF, GUARDIAN),
+    "payment_method_remove": rule(SELF, GUARDIAN),
     "auto_topup_update": rule(SELF, GUARDIAN),
     "stripe_webhook_receive": rule(PUBLIC, EVERYONE),
     "wallet_retrieve": rule(SELF, GUARDIAN),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.security.access import GUARDIAN, PROGRAM_ADMIN, STAFF, TERMINAL
+from tests.security.access import GUARDIAN, MERCHANT_ADMIN, PROGRAM_ADMIN, STAFF, TERMINAL
 from tests.security.world import SERVICE_DAY, SIGNATURE, Tenant
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
@@ -77,6 +77,7 @@ PATH_OBJECTS = {
     "entry_id": (lambda t: t.audit_entry.pk, {"staff:admin"}),
     # Card acceptance: the school's own merchant (another school's answers 404).
     "merchant_id": (lambda t: t.merchant.pk, {"staff:admin"}),
+    "terminal_id": (lambda t: t.terminal.pk, {MERCHANT_ADMIN}),
     "token": (lambda t: t.event_token, None),  # the signed link is the credential
 }
 

@@ -24,6 +24,7 @@ from guardians.models import StaffRole
 from guardians.webhook_subscriptions import webhook_subscription_create
 from tests.factories import (
     GuardianLinkFactory,
+    MerchantAdministratorFactory,
     MerchantFactory,
     ProgramAdministratorFactory,
     SchoolFactory,
@@ -73,7 +74,9 @@ class Tenant:
     link: object = None
     staff: dict = field(default_factory=dict)
     merchant: object = None
+    terminal: object = None
     terminal_key: str = ""
+    merchant_admin: object = None
     card_number: str = ""
     charge: object = None
     menu_item: object = None
@@ -109,6 +112,8 @@ def _tenant(name: str) -> Tenant:
 
     t.merchant = MerchantFactory(school=t.school, name=f"{secret} Canteen", categories=["canteen", "sport"])
     terminal, t.terminal_key = terminal_create(merchant=t.merchant, label="Counter")
+    t.terminal = terminal
+    t.merchant_admin = MerchantAdministratorFactory(merchant=t.merchant)
     CanteenSettings.objects.create(school=t.school, merchant=t.merchant)
     t.card_number = f"CARD-{name.upper()}-0001"
     StudentCardFactory(student=t.student, identifier=t.card_number)
@@ -197,6 +202,7 @@ def build_world() -> World:
             principals.append(Principal(f"staff_{t.name}_{role}", f"staff:{role}", t.name, _bearer(staff.user)))
         principals.append(Principal(f"terminal_{t.name}", "terminal", t.name, {"HTTP_X_TERMINAL_KEY": t.terminal_key}))
         principals.append(Principal(f"program_admin_{t.name}", "program_admin", t.name, _bearer(t.program_admin.user)))
+        principals.append(Principal(f"merchant_admin_{t.name}", "merchant_admin", t.name, _bearer(t.merchant_admin.user)))
     return World(a=a, b=b, principals=principals)
 
 

@@ -144,6 +144,9 @@ class FakeStripe:
                 "destination": params.get("destination"),
                 "metadata": _metadata(params),
             }
+        if method == "POST" and path.startswith("/v1/payment_methods/") and path.endswith("/detach"):
+            pm = path.split("/")[3]
+            return 200, {"id": pm, "object": "payment_method", "type": "card", "customer": None, "card": {"brand": "visa", "last4": "4242"}}
         if method == "GET" and path.startswith("/v1/payment_methods/"):
             pm = path.rsplit("/", 1)[1]
             return 200, {"id": pm, "object": "payment_method", "type": "card", "card": {"brand": "mastercard", "last4": "4444"}}

@@ -71,6 +71,9 @@ class FakeGateway:
     def retrieve_card(self, payment_method_id):
         return CardDetails(payment_method_id=payment_method_id, brand="visa", last4="4242")
 
+    def detach_payment_method(self, payment_method_id):
+        return None
+
     def create_transfer(self, *, amount, destination, metadata, idempotency_key):
         return Transfer(id=fake_id("tr", idempotency_key), amount=amount, destination=destination)
 

@@ -126,6 +126,11 @@ class StripeGateway:
         return CardDetails(payment_method_id=method["id"], brand=card.get("brand") or "", last4=card.get("last4") or "")
 
     @_translated
+    def detach_payment_method(self, payment_method_id):
+        # No idempotency key: detaching is idempotent at Stripe's side by nature (see wallet/saved_cards.py).
+        client().v1.payment_methods.detach(payment_method_id)
+
+    @_translated
     def create_transfer(self, *, amount, destination, metadata, idempotency_key):
         transfer = client().v1.transfers.create(
             {"amount": amount, "currency": CURRENCY, "destination": destination, "metadata": _strings(metadata)},

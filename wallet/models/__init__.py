@@ -1,6 +1,6 @@
 from wallet.models.cards import CardCharge, CardChargeRefund, CardStatus, SpendingControls, StudentCard
 from wallet.models.ledger import Account, AccountKind, Entry, Hold, HoldStatus, LedgerTransaction, ReconciliationIssue
-from wallet.models.merchants import CardAcceptance, Merchant, MerchantCategory, Terminal
+from wallet.models.merchants import CardAcceptance, Merchant, MerchantAdministrator, MerchantCategory, Terminal
 from wallet.models.payments import PaymentMethod, StripeEvent, TopUp, TopUpRefund
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "HoldStatus",
     "LedgerTransaction",
     "Merchant",
+    "MerchantAdministrator",
     "MerchantCategory",
     "PaymentMethod",
     "ReconciliationIssue",

@@ -63,7 +63,9 @@ class Terminal(models.Model):
     key_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=clock.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Written at most once a minute per terminal (wallet/terminal_keys.py), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    key_rotated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["merchant_id", "id"]
@@ -75,6 +77,17 @@ class Terminal(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class MerchantAdministrator(models.Model):
+    """A person who manages one merchant's terminals (the canteen manager, the club's treasurer)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="merchant_admin")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="administrators")
+    created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self):
+        return f"{self.user} @ {self.merchant}"
 
 
 class CardAcceptance(models.Model):

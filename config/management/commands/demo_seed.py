@@ -25,11 +25,12 @@ from guardians.models import (
 from vouchers import demo as vouchers_demo
 from wallet import demo as wallet_demo
 from wallet.card_acceptance import card_acceptance_enable
-from wallet.models import Merchant, Terminal
+from wallet.models import Merchant, MerchantAdministrator, Terminal
 from wallet.terminal_keys import parse_prefix, terminal_create
 
 DEMO_PASSWORD = "tuckbox-demo-2026"
 LIVE_GUARDIAN = "olivia.parent@example.com"
+MERCHANT_ADMIN = "manager@harbourside-canteen.example"  # manages Harbourside Canteen's terminals
 # A fixed key so the printed key stays valid across runs of the demo. Never used outside it.
 DEMO_TERMINAL_KEY = "tbx_term_demo0001_D3moCanteenCounterKeyN0tForProduction"
 
@@ -111,6 +112,9 @@ class Command(BaseCommand):
             )
             if not Terminal.objects.filter(key_prefix=parse_prefix(DEMO_TERMINAL_KEY)).exists():
                 terminal_create(merchant=merchant, label="Canteen counter 1", raw_key=DEMO_TERMINAL_KEY)
+            MerchantAdministrator.objects.get_or_create(
+                user=self._user(MERCHANT_ADMIN, "Morgan", "Manager"), defaults={"merchant": merchant}
+            )
         # Each domain seeds its own part (money moves in durable transactions of its own).
         wallet_demo.seed()
         canteen_demo.seed()
@@ -151,6 +155,7 @@ class Command(BaseCommand):
         out("  staff:      admin@ / canteen@ / teacher@ / finance@harbourside.example   admin@ / canteen@banksia.example")
         out(f"  programs:   programs@nsw.example      Django admin: root@tuckbox.example at {base_url}/admin/")
         out(f"  terminal:   X-Terminal-Key: {DEMO_TERMINAL_KEY}")
+        out(f"  merchant:   {MERCHANT_ADMIN} (Harbourside Canteen's terminals: {base_url}/api/v1/merchant/terminals)")
         out(f"  cards:      {', '.join(f'{number} ({card})' for number, card in wallet_demo.DEMO_CARDS.items())}")
         out(f"  vouchers:   {vouchers_demo.SUMMARY}")
         out("")
