@@ -96,3 +96,8 @@ class AbsenceDatesInvalid(DomainError):
 class EmailTaken(ConflictError):
     code = "email_taken"
     default_message = "An account with this email already exists."
+
+
+class RelationshipInvalid(LinkCodeInvalid):
+    code = "invalid_relationship"
+    default_message = "Unknown relationship."

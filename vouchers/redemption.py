@@ -29,9 +29,11 @@ from vouchers.errors import (
     StackMismatch,
     VoidWindowClosed,
     VoucherNotFound,
+    VoucherNumberInvalid,
 )
 from vouchers.models import Redemption, RedemptionLine, UseRule, Voucher, VoucherState
 from wallet import accounts, ledger
+from wallet.errors import AmountOutOfRange
 from wallet.models import Terminal
 
 
@@ -103,7 +105,7 @@ def voucher_lookup(*, credential: Credential) -> Voucher:
         raise DateOfBirthRequired()
     number = numbers.normalise(credential.number or "")
     if number is None:
-        raise DomainError("That is not a voucher number: check each character.", code="voucher_number_invalid")
+        raise VoucherNumberInvalid()
     voucher = _voucher_by_number(number)
     _check_date_of_birth(voucher, credential.date_of_birth)
     return voucher
@@ -173,9 +175,7 @@ def voucher_redeem(
     if already is not None:
         return Redeemed(already, replayed=True)
     if type(amount) is not int or not 0 < amount <= settings.VOUCHER_MAX_REDEMPTION_CENTS:
-        raise DomainError(
-            f"The amount must be between 1 and {settings.VOUCHER_MAX_REDEMPTION_CENTS} cents.", code="amount_out_of_range"
-        )
+        raise AmountOutOfRange(f"The amount must be between 1 and {settings.VOUCHER_MAX_REDEMPTION_CENTS} cents.")
 
     found = [voucher_lookup(credential=credential) for credential in credentials]
     if len({voucher.pk for voucher in found}) != len(found):

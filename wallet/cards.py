@@ -30,6 +30,7 @@ from wallet.errors import (
     RefundExceedsCharge,
     RefundWindowClosed,
     UnknownCard,
+    UnknownCategory,
     WeeklyCapExceeded,
 )
 from wallet.models import (
@@ -159,7 +160,7 @@ def spending_controls_update(*, link: GuardianLink, **changes) -> SpendingContro
     _require_money_permission(link)
     unknown = set(changes.get("banned_categories") or []) - set(MerchantCategory.values)
     if unknown:
-        raise AmountOutOfRange(f"Unknown categories: {sorted(unknown)}", code="unknown_category")
+        raise UnknownCategory(f"Unknown categories: {sorted(unknown)}")
     account = accounts.student_card_account(link.student)
     spending_controls_for(link.student)
     with transaction.atomic(durable=True):

@@ -136,3 +136,18 @@ class WebhookSignatureInvalid(DomainError):
 class WebhookPayloadInvalid(DomainError):
     code = "invalid_event"
     default_message = "The body is not a Stripe event."
+
+
+class TopUpKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used for another top-up."
+
+
+class AutoTopUpIncomplete(DomainError):
+    code = "auto_topup_incomplete"
+    default_message = "Automatic top-up needs a threshold and an amount."
+
+
+class UnknownCategory(AmountOutOfRange):
+    code = "unknown_category"
+    default_message = "That is not a category of purchase."

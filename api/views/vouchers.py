@@ -5,9 +5,9 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
-from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
+from api.errors import VoucherLookupThrottled
 from api.throttles import CACHE_ERRORS
 from vouchers import selectors
 from vouchers.errors import LookupFailure
@@ -132,9 +132,7 @@ class LookupThrottledMixin:
         return [VoucherLookupThrottle()] if self.request.method == "POST" else []
 
     def throttled(self, request, wait):
-        raise exceptions.Throttled(
-            wait=wait, detail="Too many failed voucher look-ups from this terminal; wait a minute.", code="voucher_lookup_throttled"
-        )
+        raise VoucherLookupThrottled(wait=wait)
 
 
 def guarded_lookup(request, work):
