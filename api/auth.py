@@ -165,6 +165,11 @@ class JWTSessionAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.auth.JWTSessionAuthentication"
     name = "bearerAuth"
 
+    def get_security_requirement(self, auto_schema):
+        from openapi.security import PERSON, security_requirement  # schema generation only
+
+        return security_requirement(auto_schema, PERSON)
+
     def get_security_definition(self, auto_schema):
         return {
             "type": "http",
@@ -177,6 +182,11 @@ class JWTSessionAuthenticationScheme(OpenApiAuthenticationExtension):
 class TerminalKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.auth.TerminalKeyAuthentication"
     name = "terminalKey"
+
+    def get_security_requirement(self, auto_schema):
+        from openapi.security import TERMINAL, security_requirement  # schema generation only
+
+        return security_requirement(auto_schema, TERMINAL)
 
     def get_security_definition(self, auto_schema):
         return {

@@ -7,6 +7,8 @@ and add the errors every authenticated or body-taking operation can return.
 
 import re
 
+from openapi.security import publish_public_operations
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
@@ -39,6 +41,7 @@ def drop_backend_integer_limits(result, generator, request, public):
 
 
 def add_problem_responses(result, generator, request, public):
+    publish_public_operations(result, generator, request, public)  # before: a public operation answers no 401
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:

@@ -73,12 +73,22 @@ def test_operation_ids_are_unique(schema):
     assert len(ids) == len(set(ids))
 
 
-def test_secured_operations_declare_a_scheme(schema):
+def test_every_operation_names_the_schemes_it_accepts(schema):
+    """Each operation says which credentials it takes (openapi/security.py derives them from the view's
+    permissions; tests/integration/test_operation_security.py calls every operation with each)."""
     schemes = set(schema["components"]["securitySchemes"])
-    assert {"bearerAuth", "terminalKey"} <= schemes
+    assert schemes == {"bearerAuth", "terminalKey"}
+    kinds = {}
     for name, operation in _operations(schema):
-        for requirement in operation.get("security", []):
-            assert set(requirement) <= schemes | set(), name
+        assert "security" in operation, name
+        requirements = operation["security"]
+        assert all(len(requirement) == 1 and set(requirement) <= schemes for requirement in requirements), name
+        kinds[name] = {scheme for requirement in requirements for scheme in requirement}
+        assert "401" in operation["responses"] or not requirements, name
+    assert kinds["POST /api/v1/terminal/charges"] == {"terminalKey"}
+    assert kinds["POST /api/v1/students/{student_id}/card/fund"] == {"bearerAuth"}
+    assert kinds["POST /api/v1/auth/token"] == set()
+    assert sum(1 for k in kinds.values() if k == {"terminalKey"}) >= 15
 
 
 def _has_example(content: dict) -> bool:
