@@ -43,7 +43,7 @@ RENAMED_DRF_CODES = {"parse_error": "malformed_request", "invalid": "validation_
 
 # Every code the HTTP layer answers with itself (domain codes live in each app's errors.py):
 # (status, code, meaning). The one place they are declared: scripts/error_codes.py prints them in
-# docs/api.md, and tests/foundation/test_error_codes.py fails on a code raised anywhere but not here.
+# docs/api.md, and tests/foundation/test_openapi.py fails on a code raised anywhere but not here.
 HTTP_CODES = (
     (400, "validation_error", "A field is missing or invalid; `errors` lists `{field, code, message}`."),
     (400, "malformed_request", "The body is not valid JSON, or holds a number or a string we cannot store (see above)."),
@@ -59,6 +59,7 @@ HTTP_CODES = (
     (403, "permission_denied", "This kind of caller may not use the operation."),
     (404, "not_found", "No such object, or not one the caller may see."),
     (405, "method_not_allowed", "The path exists but not with this method."),
+    (406, "not_acceptable", "The `Accept` header asks for a type the operation cannot send."),
     (409, "idempotency_request_in_progress", "The first request with this key is still running; retry after `Retry-After`."),
     (413, "payload_too_large", "The body is larger than the server accepts (1 MiB)."),
     (415, "unsupported_media_type", "Send `Content-Type: application/json`."),
@@ -68,10 +69,12 @@ HTTP_CODES = (
     (500, "internal_error", "Our fault; the `X-Request-ID` helps us find it."),
     (503, "database_unavailable", "The database could not be reached; nothing was saved. Retry after `Retry-After`."),
     (503, "database_timeout", "The request ran out of time in the database and was rolled back. Retry after `Retry-After`."),
+    (503, "payment_gateway_unavailable", "Stripe could not be reached; nothing was charged. Retry with the same key."),
 )
 # Domain codes the API answers with another status than their kind's (api/views/payments.py):
-# Stripe's webhook is refused with 400, a payment processor that is down is a 503 to retry.
-HTTP_STATUS_OF_DOMAIN_CODES = {"invalid_signature": 400, "invalid_event": 400, "payment_gateway_unavailable": 503}
+# Stripe's webhook is refused with 400. (`payment_gateway_unavailable` is a 503 on top-ups and saved
+# cards, which turn it into one, and keeps its kind's 422 elsewhere: both rows are in docs/api.md.)
+HTTP_STATUS_OF_DOMAIN_CODES = {"invalid_signature": 400, "invalid_event": 400}
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):

@@ -8,7 +8,7 @@ Where codes are declared, one place per app:
 
 Where codes are raised is read too: every `code="..."` passed to an error or a problem response,
 and every `default_code`/`code` of an exception class outside the errors modules. A code raised
-but not declared is a `Mint`; tests/foundation/test_error_codes.py fails on any. Stdlib only, so
+but not declared is a `Mint`; tests/foundation/test_openapi.py fails on any. Stdlib only, so
 scripts/error_codes.py runs without Django.
 """
 
@@ -178,3 +178,46 @@ def undeclared() -> list[Mint]:
     """Codes raised somewhere that the catalogue (and so docs/api.md) does not hold."""
     known = {c.code for c in catalogue()}
     return [Mint(code, where) for code, where in raised_codes() if code not in known]
+
+
+# Codes no operation of the schema can list: they answer a path or method that is not an operation,
+# or a failure of ours. docs/api.md lists them with the others.
+OUTSIDE_OPERATIONS = {"method_not_allowed", "internal_error"}
+
+
+def raised_domain_codes() -> dict[str, list[str]]:
+    """Code -> where, for each domain error class used outside the errors modules other than to catch it
+    (raised directly, or picked from a table and raised later, as the card caps are)."""
+    codes = _domain_class_codes()
+    where: dict[str, list[str]] = {}
+    for path in _source_files():
+        if path in errors_modules():
+            continue
+        tree = ast.parse(path.read_text())
+        caught = {id(n) for handler in ast.walk(tree) if isinstance(handler, ast.ExceptHandler) and handler.type
+                  for n in ast.walk(handler.type)}
+        built = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in caught:
+                # The kinds are read in isinstance checks everywhere; they count only where built.
+                if _name(node) in codes and (_name(node) not in KINDS or id(node) in built):
+                    where.setdefault(codes[_name(node)], []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return where
+
+
+def _domain_class_codes() -> dict[str, str]:
+    """Class name -> code, each class with the code it declares or inherits."""
+    codes: dict[str, str] = {}
+    for path in errors_modules():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                inherited = next((codes[b] for b in map(_name, node.bases) if b in codes), None)
+                code = _literal_fields(node).get("code", inherited)
+                if code:
+                    codes[node.name] = code
+    return codes
+
+
+def codes_operations_can_return() -> set[str]:
+    """What the schema must list somewhere: the HTTP layer's codes and every domain code that is raised."""
+    return ({c.code for c in http_codes()} | set(raised_domain_codes())) - OUTSIDE_OPERATIONS

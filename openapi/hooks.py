@@ -40,6 +40,10 @@ def drop_backend_integer_limits(result, generator, request, public):
     return result
 
 
+# Why each scheme's credentials can be refused (api/auth.py).
+UNAUTHENTICATED_CODES = {"bearerAuth": ("token_invalid", "session_revoked"), "terminalKey": ("terminal_key_invalid",)}
+
+
 def add_problem_responses(result, generator, request, public):
     publish_public_operations(result, generator, request, public)  # before: a public operation answers no 401
     for path_item in result.get("paths", {}).values():
@@ -51,11 +55,12 @@ def add_problem_responses(result, generator, request, public):
                 content = response.get("content", {})
                 if int(status) >= 400 and "application/json" in content:
                     content["application/problem+json"] = content.pop("application/json")
-            secured = any(requirement for requirement in operation.get("security", []))
-            if secured and "401" not in responses:
-                responses["401"] = _problem(
-                    "Error codes: `not_authenticated`, `authentication_failed`, `token_invalid`, `session_revoked`"
-                )
+            schemes = {scheme for requirement in operation.get("security", []) for scheme in requirement}
+            secured = bool(schemes)
+            if secured:
+                _declare(responses, "401", "not_authenticated", "authentication_failed", *(
+                    code for scheme in sorted(schemes) for code in UNAUTHENTICATED_CODES[scheme]
+                ))
             if secured and "403" not in responses:
                 responses["403"] = _problem("Error codes: `permission_denied` (this kind of caller may not use the operation)")
             if "requestBody" in operation:

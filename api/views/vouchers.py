@@ -23,7 +23,7 @@ TAG_REPORTS = "Voucher reports"
 # Refusal codes a redemption can answer with, by status (and the preview reports as `refusal_code`).
 LOOKUP_CODES = {
     404: ["voucher_not_found"],
-    422: ["voucher_token_invalid", "voucher_code_expired", "date_of_birth_mismatch", "date_of_birth_required"],
+    422: ["voucher_token_invalid", "voucher_code_expired", "date_of_birth_mismatch", "date_of_birth_required", "voucher_number_invalid"],
     429: ["voucher_lookup_throttled"],
 }
 STATE_CODES = ["voucher_already_redeemed", "voucher_expired", "voucher_revoked", "voucher_cancelled"]
