@@ -116,6 +116,7 @@ def clean_for_generators(result, generator, request, public):
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
+            _declare_downloads_binary(operation)
             parts = [operation.get("requestBody", {}), *operation.get("responses", {}).values()]
             for content in (c for part in parts for c in part.get("content", {}).values()):
                 schema = _resolve(content.get("schema", {}), schemas)
@@ -123,6 +124,20 @@ def clean_for_generators(result, generator, request, public):
                     if "value" in example:
                         example["value"] = _unwrap_listed(example["value"], schema, schemas)
     return result
+
+
+# What the API sends as a download (api/views: QR images, PDFs, CSV exports). A client saves the
+# bytes; declared as a plain string, generators would decode CSV as text and some not at all.
+BINARY = {"type": "string", "format": "binary"}
+
+
+def _declare_downloads_binary(operation: dict) -> None:
+    for status, response in operation.get("responses", {}).items():
+        if not status.startswith("2"):
+            continue
+        for media_type, content in response.get("content", {}).items():
+            if media_type != "application/json" and not media_type.endswith("+json"):
+                content["schema"] = dict(BINARY)
 
 
 def _walk(node):
