@@ -48,9 +48,11 @@ fuzz: $(DEPS_STAMP) var/secrets.env
 		tests/security/test_api_fuzz.py tests/wallet/test_ledger_model.py tests/vouchers/test_voucher_model.py \
 		tests/canteen/test_order_model.py $(PYTEST_ARGS)
 
-## openapi: regenerate the committed schema (settings need the servers, the schema does not touch them)
+## openapi: regenerate what is generated from the code: the committed schema (settings need the
+## servers, the schema does not touch them) and the error-code table of docs/api.md
 openapi: $(DEPS_STAMP) var/secrets.env
 	$(SERVICES) -- $(PY) manage.py spectacular --file openapi/openapi.yaml --validate
+	$(PY) scripts/error_codes.py
 
 ## bench: the money paths under load on the production stack, against an in-run baseline (< 10 min).
 ## Results: bench/results/latest.json and latest.png; see docs/performance.md. BENCH_SEED=n changes the data.

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from api.errors import SessionEnded, TerminalKeyInvalid, TokenInvalid
 from core import clock
 from guardians import sessions
 from guardians.models import AuthSession, User
@@ -86,7 +86,7 @@ def _decode_refresh(raw_refresh: str) -> RefreshToken:
     except TokenError:
         refresh = None
     if refresh is None or not _is_uuid(refresh.get("sid")) or not refresh.get("jti"):
-        raise exceptions.AuthenticationFailed("The refresh token is invalid or expired.", code="token_invalid")
+        raise TokenInvalid("The refresh token is invalid or expired.")
     return refresh
 
 
@@ -125,14 +125,14 @@ class JWTSessionAuthentication(BaseAuthentication):
         if not header or header[0].lower() != self.keyword:
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header.", code="token_invalid")
+            raise TokenInvalid("Malformed Authorization header.")
         try:
             token = access_token_verify(header[1].decode("ascii", errors="replace"))
         except TokenError:
-            raise exceptions.AuthenticationFailed("The access token is invalid or expired.", code="token_invalid") from None
+            raise TokenInvalid("The access token is invalid or expired.") from None
         session = _session_with_user(token.get("sid")) if _is_uuid(token.get("sid")) else None
         if session is None or str(session.user_id) != str(token.get("user_id")) or not sessions.session_is_active(session):
-            raise exceptions.AuthenticationFailed("This session has ended; sign in again.", code="session_revoked")
+            raise SessionEnded()
         request.auth_session = session
         return session.user, token
 
@@ -147,7 +147,7 @@ class TerminalKeyAuthentication(BaseAuthentication):
             return None
         terminal = terminal_for_key(raw_key.strip())
         if terminal is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked terminal key.", code="terminal_key_invalid")
+            raise TerminalKeyInvalid()
         request._request.auth_terminal = terminal
         request.auth_terminal = terminal
         return TerminalPrincipal(terminal), terminal
@@ -165,6 +165,11 @@ class JWTSessionAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.auth.JWTSessionAuthentication"
     name = "bearerAuth"
 
+    def get_security_requirement(self, auto_schema):
+        from openapi.security import PERSON, security_requirement  # schema generation only
+
+        return security_requirement(auto_schema, PERSON)
+
     def get_security_definition(self, auto_schema):
         return {
             "type": "http",
@@ -177,6 +182,11 @@ class JWTSessionAuthenticationScheme(OpenApiAuthenticationExtension):
 class TerminalKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.auth.TerminalKeyAuthentication"
     name = "terminalKey"
+
+    def get_security_requirement(self, auto_schema):
+        from openapi.security import TERMINAL, security_requirement  # schema generation only
+
+        return security_requirement(auto_schema, TERMINAL)
 
     def get_security_definition(self, auto_schema):
         return {

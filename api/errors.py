@@ -43,6 +43,70 @@ DOMAIN_STATUS = (
 # DRF's own codes are kept, except where a plainer name serves clients better.
 RENAMED_DRF_CODES = {"parse_error": "malformed_request", "invalid": "validation_error"}
 
+# Every code the HTTP layer answers with itself (domain codes live in each app's errors.py):
+# (status, code, meaning). The one place they are declared: scripts/error_codes.py prints them in
+# docs/api.md, and tests/foundation/test_openapi.py fails on a code raised anywhere but not here.
+HTTP_CODES = (
+    (400, "validation_error", "A field is missing or invalid; `errors` lists `{field, code, message}`."),
+    (400, "phone_invalid", "A field code in `validation_error`'s `errors`: not a valid phone number (Australian, or any with +country code)."),
+    (400, "postcode_invalid", "A field code in `validation_error`'s `errors`: not an Australian postcode (0200-0299, 0800-9999)."),
+    (400, "malformed_request", "The body is not valid JSON, or holds a number or a string we cannot store (see above)."),
+    (400, "body_too_deep", "The body nests arrays and objects more than 32 levels deep."),
+    (400, "invalid_cursor", "The `cursor` is not one a page of this list gave out; start again without it."),
+    (400, "idempotency_key_required", "A money-moving POST came without an `Idempotency-Key`."),
+    (400, "idempotency_key_invalid", "The key is not 1 to 255 visible ASCII characters."),
+    (401, "not_authenticated", "No credentials were sent."),
+    (401, "authentication_failed", "The credentials were not accepted."),
+    (401, "invalid_credentials", "Sign-in: the email or password is wrong."),
+    (401, "token_invalid", "The access or refresh token is malformed, tampered with or expired."),
+    (401, "terminal_key_invalid", "The `X-Terminal-Key` is unknown or revoked."),
+    (403, "permission_denied", "This kind of caller may not use the operation."),
+    (404, "not_found", "No such object, or not one the caller may see."),
+    (405, "method_not_allowed", "The path exists but not with this method."),
+    (406, "not_acceptable", "The `Accept` header asks for a type the operation cannot send."),
+    (409, "idempotency_request_in_progress", "The first request with this key is still running; retry after `Retry-After`."),
+    (409, "lock_timeout", "Another request held a row this one must lock for longer than the lock timeout; nothing was saved. Retry after `Retry-After` with the same key."),
+    (409, "terminal_key_already_shown", "A replay of a request that issued a terminal key: the key was shown only in the first answer; rotate it if lost."),
+    (413, "payload_too_large", "The body is larger than the server accepts (1 MiB)."),
+    (415, "unsupported_media_type", "Send `Content-Type: application/json`."),
+    (422, "idempotency_key_reused", "The key was used before with a different request."),
+    (429, "throttled", "Too many attempts; retry after `Retry-After` seconds."),
+    (429, "voucher_lookup_throttled", "Too many failed voucher look-ups from this terminal; retry after `Retry-After` seconds."),
+    (500, "internal_error", "Our fault; the `X-Request-ID` helps us find it."),
+    (503, "database_unavailable", "The database could not be reached; nothing was saved. Retry after `Retry-After`."),
+    (503, "database_timeout", "The request ran out of time in the database and was rolled back. Retry after `Retry-After`."),
+    (503, "payment_gateway_unavailable", "Stripe could not be reached; nothing was charged. Retry with the same key."),
+)
+# Domain codes the API answers with another status than their kind's (api/views/payments.py):
+# Stripe's webhook is refused with 400. (`payment_gateway_unavailable` is a 503 on top-ups and saved
+# cards, which turn it into one, and keeps its kind's 422 elsewhere: both rows are in docs/api.md.)
+HTTP_STATUS_OF_DOMAIN_CODES = {"invalid_signature": 400, "invalid_event": 400}
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    default_detail = "Email or password is wrong."
+    default_code = "invalid_credentials"
+
+
+class TokenInvalid(exceptions.AuthenticationFailed):
+    default_detail = "The access or refresh token is invalid or expired."
+    default_code = "token_invalid"
+
+
+class SessionEnded(exceptions.AuthenticationFailed):
+    default_detail = "This session has ended; sign in again."
+    default_code = "session_revoked"
+
+
+class TerminalKeyInvalid(exceptions.AuthenticationFailed):
+    default_detail = "Unknown or revoked terminal key."
+    default_code = "terminal_key_invalid"
+
+
+class VoucherLookupThrottled(exceptions.Throttled):
+    default_detail = "Too many failed voucher look-ups from this terminal; wait a minute."
+    default_code = "voucher_lookup_throttled"
+
 
 def problem_response(*, status_code: int, code: str, title: str, detail: str, headers=None, **extra) -> Response:
     body = {

@@ -136,3 +136,8 @@ class SignatureInvalid(DomainError):
 class EventNotFound(NotFoundError):
     code = "event_not_found"
     default_message = "No such event."
+
+
+class SignupAlreadyPaid(SignupNotPayable):
+    code = "signup_already_paid"
+    default_message = "This place is already paid for."

@@ -1,6 +1,6 @@
-"""What people, links, sessions and absences refuse. The kinds are core.errors'."""
+"""What people, links, sessions, absences and leavers refuse. The kinds are core.errors'."""
 
-from core.errors import ConflictError, DomainError, ForbiddenError
+from core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
 
 
 class LinkCodeInvalid(DomainError):
@@ -51,3 +51,33 @@ class AbsenceDatesInvalid(DomainError):
 class EmailTaken(ConflictError):
     code = "email_taken"
     default_message = "An account with this email already exists."
+
+
+class RelationshipInvalid(LinkCodeInvalid):
+    code = "invalid_relationship"
+    default_message = "Unknown relationship."
+
+
+# --- Leavers (guardians/leavers.py) ---
+
+
+class LeavingDateInvalid(DomainError):
+    code = "leaving_date_invalid"
+    default_message = "The leaving date is outside the range the school may set."
+
+
+class StudentAlreadyLeaving(ConflictError):
+    code = "student_already_leaving"
+    default_message = "This student is already marked as leaving."
+
+
+class LeaverNotFound(NotFoundError):
+    """No live leaving decision for the student: rendered 404, like a student the caller cannot see."""
+
+    code = "leaver_not_found"
+    default_message = "This student is not marked as leaving."
+
+
+class LeaverAlreadyLeft(ConflictError):
+    code = "leaver_already_left"
+    default_message = "The leaving day has come and the card is closed: a leaving can only be undone before it."

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from audit.actors import SYSTEM
 from audit.services import audit_record
 from core import clock, school_time
-from guardians.leavers_errors import LeaverAlreadyLeft, LeaverNotFound, LeavingDateInvalid, StudentAlreadyLeaving
+from guardians.errors import LeaverAlreadyLeft, LeaverNotFound, LeavingDateInvalid, StudentAlreadyLeaving
 from guardians.leavers_models import StudentLeaver
 from guardians.models import Student, User
 from guardians.signals import student_left

@@ -16,6 +16,7 @@ from guardians.errors import (
     LinkCodeInvalid,
     LinkCodeUsed,
     PermissionMissing,
+    RelationshipInvalid,
 )
 from guardians.models import Guardian, GuardianLink, LinkCode, Relationship, Student, User
 
@@ -123,7 +124,7 @@ def link_code_redeem(*, guardian: Guardian, school_code: str, code: str, relatio
     if link_code.expires_at <= now:
         raise LinkCodeExpired()
     if relationship not in Relationship.values:
-        raise LinkCodeInvalid("Unknown relationship.", code="invalid_relationship")
+        raise RelationshipInvalid()
     try:
         with transaction.atomic():
             claimed = LinkCode.objects.filter(pk=link_code.pk, used_at__isnull=True).update(used_at=now, used_by=guardian)

@@ -7,6 +7,8 @@ and add the errors every authenticated or body-taking operation can return.
 
 import re
 
+from openapi.security import publish_public_operations
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
@@ -38,7 +40,12 @@ def drop_backend_integer_limits(result, generator, request, public):
     return result
 
 
+# Why each scheme's credentials can be refused (api/auth.py).
+UNAUTHENTICATED_CODES = {"bearerAuth": ("token_invalid", "session_revoked"), "terminalKey": ("terminal_key_invalid",)}
+
+
 def add_problem_responses(result, generator, request, public):
+    publish_public_operations(result, generator, request, public)  # before: a public operation answers no 401
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
@@ -48,11 +55,12 @@ def add_problem_responses(result, generator, request, public):
                 content = response.get("content", {})
                 if int(status) >= 400 and "application/json" in content:
                     content["application/problem+json"] = content.pop("application/json")
-            secured = any(requirement for requirement in operation.get("security", []))
-            if secured and "401" not in responses:
-                responses["401"] = _problem(
-                    "Error codes: `not_authenticated`, `authentication_failed`, `token_invalid`, `session_revoked`"
-                )
+            schemes = {scheme for requirement in operation.get("security", []) for scheme in requirement}
+            secured = bool(schemes)
+            if secured:
+                _declare(responses, "401", "not_authenticated", "authentication_failed", *(
+                    code for scheme in sorted(schemes) for code in UNAUTHENTICATED_CODES[scheme]
+                ))
             if secured and "403" not in responses:
                 responses["403"] = _problem("Error codes: `permission_denied` (this kind of caller may not use the operation)")
             if "requestBody" in operation:
@@ -112,6 +120,7 @@ def clean_for_generators(result, generator, request, public):
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
+            _declare_downloads_binary(operation)
             parts = [operation.get("requestBody", {}), *operation.get("responses", {}).values()]
             for content in (c for part in parts for c in part.get("content", {}).values()):
                 schema = _resolve(content.get("schema", {}), schemas)
@@ -119,6 +128,20 @@ def clean_for_generators(result, generator, request, public):
                     if "value" in example:
                         example["value"] = _unwrap_listed(example["value"], schema, schemas)
     return result
+
+
+# What the API sends as a download (api/views: QR images, PDFs, CSV exports). A client saves the
+# bytes; declared as a plain string, generators would decode CSV as text and some not at all.
+BINARY = {"type": "string", "format": "binary"}
+
+
+def _declare_downloads_binary(operation: dict) -> None:
+    for status, response in operation.get("responses", {}).items():
+        if not status.startswith("2"):
+            continue
+        for media_type, content in response.get("content", {}).items():
+            if media_type != "application/json" and not media_type.endswith("+json"):
+                content["schema"] = dict(BINARY)
 
 
 def _walk(node):

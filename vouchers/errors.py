@@ -6,6 +6,7 @@ so voucher numbers cannot be guessed.
 """
 
 from core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError
+from guardians.errors import PermissionMissing
 
 
 class LookupFailure(Exception):
@@ -228,3 +229,48 @@ class EvidenceExpired(DomainError):
 class CategoryNotOffered(DomainError):
     code = "category_not_offered"
     default_message = "The program or the merchant does not cover that category."
+
+
+# --- Programs and bulk issue ---------------------------------------------------
+
+
+class VoucherNumberInvalid(DomainError):
+    """Not a look-up failure: a mistyped number is caught before any voucher is searched for."""
+
+    code = "voucher_number_invalid"
+    default_message = "That is not a voucher number: check each character."
+
+
+class UnknownStudent(DomainError):
+    code = "unknown_student"
+    default_message = "No student with that school code and student number."
+
+
+class NoGuardian(PermissionMissing):
+    code = "no_guardian"
+    default_message = "No linked guardian with the money permission to hold the voucher."
+
+
+class UnknownUser(DomainError):
+    code = "unknown_user"
+    default_message = "No Tuckbox account with that email."
+
+
+class ExpiryRuleIncomplete(DomainError):
+    code = "expiry_rule_incomplete"
+    default_message = "The expiry rule needs its date or period."
+
+
+class ProgramCodeTaken(DomainError):
+    code = "program_code_taken"
+    default_message = "A program with this code already exists."
+
+
+class ProgramDatesInvalid(DomainError):
+    code = "program_dates_invalid"
+    default_message = "ends_on is before starts_on."
+
+
+class AttestationDatesInvalid(DomainError):
+    code = "attestation_dates_invalid"
+    default_message = "valid_until is before valid_from."

@@ -23,7 +23,6 @@ from core.errors import DomainError
 from core.jobs import enqueue_after_commit
 from core.money import format_dollars
 from core.notifications import notify
-from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
 from vouchers import eligibility, numbers, periods, reserves
 from vouchers.eligibility import Beneficiary
@@ -31,8 +30,12 @@ from vouchers.errors import (
     AlreadyIssuedThisPeriod,
     BulkCsvInvalid,
     DateOfBirthMismatch,
+    DateOfBirthRequired,
+    NoGuardian,
     NoOpenIssueWindow,
     ProgramClosed,
+    UnknownStudent,
+    UnknownUser,
 )
 from vouchers.models import (
     AdultBeneficiary,
@@ -84,7 +87,7 @@ def adult_beneficiary_for(*, user: User, date_of_birth: date | None, postcode: s
             raise DateOfBirthMismatch("This is not the date of birth given before; ask the program to correct it.")
         return profile
     if date_of_birth is None:
-        raise DomainError("Give your date of birth with your first application.", code="date_of_birth_required")
+        raise DateOfBirthRequired("Give your date of birth with your first application.")
     try:
         with transaction.atomic():
             return AdultBeneficiary.objects.create(user=user, date_of_birth=date_of_birth, postcode=postcode)
@@ -284,21 +287,21 @@ def _row_beneficiary(program: Program, row: dict) -> tuple[Beneficiary, User]:
             .first()
         )
         if student is None:
-            raise DomainError("No student with that school code and student number.", code="unknown_student")
+            raise UnknownStudent()
         links = GuardianLink.objects.filter(student=student, revoked_at__isnull=True, can_manage_money=True).select_related(
             "guardian__user"
         )
         email = row.get("guardian_email", "").lower()
         link = links.filter(guardian__user__email=email).first() if email else links.order_by("created_at", "id").first()
         if link is None:
-            raise PermissionMissing("No linked guardian with the money permission to hold the voucher.", code="no_guardian")
+            raise NoGuardian()
         return eligibility.child(student, postcode=link.guardian.postcode), link.guardian.user
     user = User.objects.filter(email=row.get("email", "").lower(), is_active=True).first()
     if user is None:
-        raise DomainError("No Tuckbox account with that email.", code="unknown_user")
+        raise UnknownUser()
     date_of_birth = parse_date(row.get("date_of_birth", "") or "")
     if date_of_birth is None:
-        raise DomainError("date_of_birth must be YYYY-MM-DD.", code="date_of_birth_required")
+        raise DateOfBirthRequired("date_of_birth must be YYYY-MM-DD.")
     profile = adult_beneficiary_for(user=user, date_of_birth=date_of_birth, postcode=row.get("postcode", "")[:4])
     return eligibility.adult(profile), user
 

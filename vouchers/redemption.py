@@ -30,10 +30,12 @@ from vouchers.errors import (
     StackMismatch,
     VoidWindowClosed,
     VoucherNotFound,
+    VoucherNumberInvalid,
 )
 from vouchers.models import Redemption, RedemptionLine, Voucher, VoucherState
 from vouchers.redeem_decision import redeem_decide, refusal_error
 from wallet import accounts, ledger
+from wallet.errors import AmountOutOfRange
 from wallet.models import Terminal
 
 
@@ -90,7 +92,7 @@ def voucher_lookup(*, credential: Credential) -> Voucher:
         raise DateOfBirthRequired()
     number = numbers.normalise(credential.number or "")
     if number is None:
-        raise DomainError("That is not a voucher number: check each character.", code="voucher_number_invalid")
+        raise VoucherNumberInvalid()
     voucher = _voucher_by_number(number)
     _check_date_of_birth(voucher, credential.date_of_birth)
     return voucher
@@ -221,9 +223,8 @@ def voucher_redeem(
 def _credentials_checked(*, credentials: list[Credential], amount: int) -> list[Voucher]:
     """The vouchers the credentials open, checked for what needs no lock: the amount's range and the stack."""
     if type(amount) is not int or not 0 < amount <= settings.VOUCHER_MAX_REDEMPTION_CENTS:
-        raise DomainError(
-            f"The amount must be between 1 and {settings.VOUCHER_MAX_REDEMPTION_CENTS} cents.", code="amount_out_of_range"
-        )
+        raise AmountOutOfRange(f"The amount must be between 1 and {settings.VOUCHER_MAX_REDEMPTION_CENTS} cents.")
+
     found = [voucher_lookup(credential=credential) for credential in credentials]
     if len({voucher.pk for voucher in found}) != len(found):
         raise StackMismatch("The same voucher was presented twice.")

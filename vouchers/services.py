@@ -11,14 +11,17 @@ from django.db import IntegrityError, transaction
 
 from audit.services import audit_record, changed_fields, snapshot
 from core import clock
-from core.errors import DomainError
 from core.notifications import notify
 from guardians.models import ProgramAdministrator, School, Student, User
 from vouchers import reserves
 from vouchers.errors import (
     ApprovalStateInvalid,
+    AttestationDatesInvalid,
     CategoryNotOffered,
     EvidenceExpired,
+    ExpiryRuleIncomplete,
+    ProgramCodeTaken,
+    ProgramDatesInvalid,
     ProviderApplicationExists,
     VoucherStateInvalid,
     WwccRequired,
@@ -61,9 +64,9 @@ class WindowSpec:
 
 def _check_expiry(rule: str, fixed: date | None, period: int | None) -> None:
     if rule == ExpiryRule.FIXED_DATE and fixed is None:
-        raise DomainError("A fixed-date expiry needs expiry_date.", code="expiry_rule_incomplete")
+        raise ExpiryRuleIncomplete("A fixed-date expiry needs expiry_date.")
     if rule in (ExpiryRule.MONTHS_AFTER_ISSUE, ExpiryRule.DAYS_AFTER_ISSUE) and not period:
-        raise DomainError("An expiry after issue needs expiry_period.", code="expiry_rule_incomplete")
+        raise ExpiryRuleIncomplete("An expiry after issue needs expiry_period.")
 
 
 def program_create(
@@ -108,7 +111,7 @@ def program_create(
                 IssueWindow(program=program, position=position, **vars(window)) for position, window in enumerate(windows)
             )
     except IntegrityError:
-        raise DomainError("A program with this code already exists.", code="program_code_taken") from None
+        raise ProgramCodeTaken() from None
     return program
 
 
@@ -122,7 +125,7 @@ def program_update(*, program: Program, **changes) -> Program:
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
     if changes.get("ends_on") and changes["ends_on"] < program.starts_on:
-        raise DomainError("ends_on is before starts_on.", code="program_dates_invalid")
+        raise ProgramDatesInvalid()
     for name, value in changes.items():
         setattr(program, name, value)
     program.save(update_fields=list(changes))
@@ -147,7 +150,7 @@ def attestation_record(
         raise ValueError("exactly one of student and user")
     valid_from = valid_from or clock.local_today(settings.VOUCHER_TIME_ZONE)
     if valid_until is not None and valid_until < valid_from:
-        raise DomainError("valid_until is before valid_from.", code="attestation_dates_invalid")
+        raise AttestationDatesInvalid()
     return Attestation.objects.create(
         kind=kind,
         student=student,

@@ -24,6 +24,7 @@ from wallet.errors import (
     ChargeNotFound,
     RefundExceedsCharge,
     RefundWindowClosed,
+    UnknownCategory,
 )
 from wallet.models import (
     Account,
@@ -134,7 +135,7 @@ def spending_controls_update(*, link: GuardianLink, **changes) -> SpendingContro
     _require_money_permission(link)
     unknown = set(changes.get("banned_categories") or []) - set(MerchantCategory.values)
     if unknown:
-        raise AmountOutOfRange(f"Unknown categories: {sorted(unknown)}", code="unknown_category")
+        raise UnknownCategory(f"Unknown categories: {sorted(unknown)}")
     account = accounts.student_card_account(link.student)
     spending_controls_for(link.student)
     with transaction.atomic(durable=True):

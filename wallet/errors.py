@@ -146,3 +146,16 @@ class TerminalRevoked(ConflictError):
 class PaymentMethodChanged(ConflictError):
     code = "payment_method_changed"
     default_message = "A new card was saved while this one was being removed; look at your saved card again."
+class TopUpKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used for another top-up."
+
+
+class AutoTopUpIncomplete(DomainError):
+    code = "auto_topup_incomplete"
+    default_message = "Automatic top-up needs a threshold and an amount."
+
+
+class UnknownCategory(AmountOutOfRange):
+    code = "unknown_category"
+    default_message = "That is not a category of purchase."

@@ -20,17 +20,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from core import clock
-from core.errors import DomainError
 from core.jobs import enqueue_after_commit
 from guardians.models import Guardian, GuardianLink
 from wallet import accounts, gateway, ledger
 from wallet.errors import (
     AmountOutOfRange,
+    AutoTopUpIncomplete,
     InsufficientFunds,
     PaymentGatewayUnavailable,
     PaymentMethodNotFound,
     PaymentMethodRequired,
     RefundNotAvailable,
+    TopUpKeyReused,
     TopUpNotFound,
     TopUpNotPending,
 )
@@ -107,7 +108,7 @@ def topup_create(*, guardian: Guardian, amount: int, request_key: str) -> TopUpS
         except IntegrityError:
             topup = TopUp.objects.get(request_key=key)
     if topup.amount != amount:
-        raise DomainError("This Idempotency-Key was already used for another top-up.", code="idempotency_key_reused")
+        raise TopUpKeyReused()
     if topup.status not in (TopUp.Status.PENDING, TopUp.Status.FAILED):
         raise TopUpNotPending()
     try:
@@ -343,7 +344,7 @@ def auto_topup_update(*, guardian: Guardian, **changes) -> PaymentMethod:
                 setattr(method, f"auto_topup_{name}", changes[name])
         if method.auto_topup_enabled:
             if method.auto_topup_threshold is None or method.auto_topup_amount is None:
-                raise DomainError("Automatic top-up needs a threshold and an amount.", code="auto_topup_incomplete")
+                raise AutoTopUpIncomplete()
             _check_topup_amount(method.auto_topup_amount)
         method.save(update_fields=["auto_topup_enabled", "auto_topup_threshold", "auto_topup_amount"])
     return method

@@ -2,12 +2,13 @@
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import auth
+from api.errors import InvalidCredentials
 from api.permissions import IsPerson
 from api.schema import problems
 from api.serializers.auth import LogoutInput, PasswordChangeInput, RefreshInput, SignInInput, TokenPairOutput
@@ -63,7 +64,7 @@ class SignInView(CredentialExchangeView):
         data.is_valid(raise_exception=True)
         user = authenticate(request, email=data.validated_data["email"].lower(), password=data.validated_data["password"])
         if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("Email or password is wrong.", code="invalid_credentials")
+            raise InvalidCredentials()
         tokens = auth.tokens_for_new_session(user, user_agent=request.headers.get("User-Agent", ""))
         return Response(TokenPairOutput(tokens).data)
 

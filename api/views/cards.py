@@ -144,7 +144,7 @@ class SpendingControlsView(APIView):
         "school's `week_starts_on`). Banned categories are declined at the counter. Send only what changes; "
         "null removes a cap. Every guardian with money permission sees and edits the same controls.",
         request=SpendingControlsInput,
-        responses={200: SpendingControlsOutput, **problems(400, 404, {403: ["permission_missing"]})},
+        responses={200: SpendingControlsOutput, **problems(400, 404, {403: ["permission_missing"], 422: ["unknown_category"]})},
         examples=[
             OpenApiExample("$5 a week, no lollies", value={"weekly_cap": 500, "banned_categories": ["uniform_shop"]}, request_only=True),
             OpenApiExample(

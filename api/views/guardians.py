@@ -336,7 +336,7 @@ class LinkListView(APIView):
             201: LinkOutput,
             **problems(
                 400,
-                {409: ["link_code_used", "already_linked"], 422: ["link_code_invalid", "link_code_expired"]},
+                {409: ["link_code_used", "already_linked"], 422: ["link_code_invalid", "link_code_expired", "invalid_relationship"]},
                 429,
                 IDEMPOTENCY_PROBLEMS,
             ),

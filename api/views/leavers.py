@@ -11,7 +11,7 @@ from api.permissions import StaffWithRole
 from api.schema import IDEMPOTENCY_HEADER_OPTIONAL, IDEMPOTENCY_PROBLEMS, problems
 from api.serializers.leavers import StudentLeaverInput, StudentLeaverOutput
 from guardians import leavers, selectors
-from guardians.leavers_errors import LeaverNotFound
+from guardians.errors import LeaverNotFound
 from guardians.models import StaffRole
 
 TAG = "Leavers"

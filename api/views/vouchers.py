@@ -5,9 +5,9 @@ import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
-from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
+from api.errors import VoucherLookupThrottled
 from api.throttles import CACHE_ERRORS
 from vouchers import selectors
 from vouchers.errors import LookupFailure
@@ -23,7 +23,7 @@ TAG_REPORTS = "Voucher reports"
 # Refusal codes a redemption can answer with, by status (and the preview reports as `refusal_code`).
 LOOKUP_CODES = {
     404: ["voucher_not_found"],
-    422: ["voucher_token_invalid", "voucher_code_expired", "date_of_birth_mismatch", "date_of_birth_required"],
+    422: ["voucher_token_invalid", "voucher_code_expired", "date_of_birth_mismatch", "date_of_birth_required", "voucher_number_invalid"],
     429: ["voucher_lookup_throttled"],
 }
 STATE_CODES = ["voucher_already_redeemed", "voucher_expired", "voucher_revoked", "voucher_cancelled"]
@@ -132,9 +132,7 @@ class LookupThrottledMixin:
         return [VoucherLookupThrottle()] if self.request.method == "POST" else []
 
     def throttled(self, request, wait):
-        raise exceptions.Throttled(
-            wait=wait, detail="Too many failed voucher look-ups from this terminal; wait a minute.", code="voucher_lookup_throttled"
-        )
+        raise VoucherLookupThrottled(wait=wait)
 
 
 def guarded_lookup(request, work):

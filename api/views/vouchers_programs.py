@@ -365,7 +365,8 @@ class VoucherBulkIssueView(APIView):
         description="Queues a job that issues each row's vouchers with the same rules as an application (rows that "
         "fail are listed with their code; beneficiaries who already have them are skipped). Poll the job for "
         "progress. A child's voucher is held by `guardian_email`, or else by the first linked guardian with the "
-        "money permission.",
+        "money permission. A failed row's code is one of an application's, or `unknown_student`, `unknown_user`, "
+        "`no_guardian`.",
         parameters=[IDEMPOTENCY_HEADER_OPTIONAL],
         request=VoucherBulkIssueInput,
         responses={202: VoucherBulkIssueJobOutput, **problems(400, 403, 404, {422: ["bulk_csv_invalid"]}, IDEMPOTENCY_PROBLEMS)},

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from core import clock
 from events import notices, webhook_events
-from events.errors import PaymentDeadlinePassed, SignupNotFound, SignupNotPayable
+from events.errors import PaymentDeadlinePassed, SignupAlreadyPaid, SignupNotFound, SignupNotPayable
 from events.models import UNPAID_PLACE, Event, EventStatus, PaymentMethod, Signup, SignupStatus
 from events.rules import payment_overdue
 from guardians.models import Guardian
@@ -40,7 +40,7 @@ def _lock_payable(signup_id: int, *, now) -> tuple[Event, Signup]:
     event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id)
     signup = Signup.objects.select_for_update(of=("self",)).select_related("student", "guardian__user").get(pk=signup_id)
     if signup.status == SignupStatus.CONFIRMED and signup.amount_paid == signup.amount_due:
-        raise SignupNotPayable("This place is already paid for.", code="signup_already_paid")
+        raise SignupAlreadyPaid()
     if signup.status not in UNPAID_PLACE or event.status != EventStatus.PUBLISHED:
         raise SignupNotPayable(f"A {signup.status} sign-up has nothing to pay.")
     if payment_overdue(signup, now=now):

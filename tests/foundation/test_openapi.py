@@ -1,5 +1,6 @@
 """The committed OpenAPI document is the contract third-party clients are generated from."""
 
+import importlib.util
 import io
 import re
 from pathlib import Path
@@ -8,6 +9,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 from openapi_spec_validator import validate
+
+from openapi import error_catalogue
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -73,12 +76,22 @@ def test_operation_ids_are_unique(schema):
     assert len(ids) == len(set(ids))
 
 
-def test_secured_operations_declare_a_scheme(schema):
+def test_every_operation_names_the_schemes_it_accepts(schema):
+    """Each operation says which credentials it takes (openapi/security.py derives them from the view's
+    permissions; tests/integration/test_operation_security.py calls every operation with each)."""
     schemes = set(schema["components"]["securitySchemes"])
-    assert {"bearerAuth", "terminalKey"} <= schemes
+    assert schemes == {"bearerAuth", "terminalKey"}
+    kinds = {}
     for name, operation in _operations(schema):
-        for requirement in operation.get("security", []):
-            assert set(requirement) <= schemes | set(), name
+        assert "security" in operation, name
+        requirements = operation["security"]
+        assert all(len(requirement) == 1 and set(requirement) <= schemes for requirement in requirements), name
+        kinds[name] = {scheme for requirement in requirements for scheme in requirement}
+        assert "401" in operation["responses"] or not requirements, name
+    assert kinds["POST /api/v1/terminal/charges"] == {"terminalKey"}
+    assert kinds["POST /api/v1/students/{student_id}/card/fund"] == {"bearerAuth"}
+    assert kinds["POST /api/v1/auth/token"] == set()
+    assert sum(1 for k in kinds.values() if k == {"terminalKey"}) >= 15
 
 
 def _has_example(content: dict) -> bool:
@@ -128,3 +141,62 @@ def test_wall_clock_times_are_patterned_strings_not_rfc3339_times(schema):
         pattern = re.compile(field["pattern"])
         assert pattern.match("08:30:00") and pattern.match("08:30") and pattern.match("23:59:59.5")
         assert not pattern.match("08:30:00Z") and not pattern.match("08:30:00+11:00") and not pattern.match("24:00")
+
+
+# --- Error codes: declared once, documented in docs/api.md and in the schema ------------------
+
+GUIDE = COMMITTED.parents[1] / "docs" / "api.md"
+CODE_IN_TEXT = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def _listed_codes(schema) -> dict[str, set[int]]:
+    """Code -> the statuses under which some operation lists it (or, for a job's row codes, its description)."""
+    listed: dict[str, set[int]] = {}
+    for _, operation in _operations(schema):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                for code in CODE_IN_TEXT.findall(response.get("description", "")):
+                    listed.setdefault(code, set()).add(int(status))
+        for code in CODE_IN_TEXT.findall(operation.get("description", "")):
+            listed.setdefault(code, set())
+    return listed
+
+
+def test_no_domain_code_is_minted_where_it_is_raised():
+    """A code is a class in its app's errors.py, not a `code=` at the raise (openapi/error_catalogue.py)."""
+    assert error_catalogue.inline_domain_mints() == []
+
+
+def test_every_code_raised_anywhere_is_declared():
+    """Codes given to problems and HTTP exceptions in api/ are in api/errors.py's HTTP_CODES."""
+    assert error_catalogue.undeclared() == []
+
+
+def test_the_guide_lists_every_declared_code():
+    spec = importlib.util.spec_from_file_location("error_codes", COMMITTED.parents[1] / "scripts" / "error_codes.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    text = GUIDE.read_text()
+    assert text == script.guide_with_table(text), "docs/api.md's error table is stale: run `make openapi`"
+    documented = set(re.findall(r"^\| [^|]+ \| \d{3} \| `([a-z0-9_]+)` \|", text, re.MULTILINE))
+    assert {c.code for c in error_catalogue.catalogue()} <= documented
+
+
+def test_every_code_an_operation_can_return_is_in_the_schema(schema):
+    missing = error_catalogue.codes_operations_can_return() - set(_listed_codes(schema))
+    assert not missing, f"raised but listed by no operation: {sorted(missing)}"
+
+
+def test_operations_list_codes_under_the_status_they_are_answered_with(schema):
+    statuses: dict[str, set[int]] = {}
+    for code in error_catalogue.catalogue():
+        statuses.setdefault(code.code, set()).add(code.status)
+    wrong = [
+        f"{name} {status}: `{code}` is {sorted(statuses.get(code, [])) or 'not a declared code'}"
+        for name, operation in _operations(schema)
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+        for code in CODE_IN_TEXT.findall(response.get("description", ""))
+        if int(status) not in statuses.get(code, set())
+    ]
+    assert not wrong, "\n".join(wrong)

@@ -4,8 +4,12 @@ openapi-python-client is pinned in requirements-dev.txt and installs beside our 
 pydantic, attrs and httpx ranges include ours), so it normally runs from our venv. If it is
 missing (a venv made before the pin), a venv of its own is made under var/ and the generator
 runs from there: only the generated package is imported here, and it needs just httpx, attrs
-and python-dateutil, which we have. The npm tools go into a cached prefix under var/. Without network on a
-first run, the tests that need a tool skip and say why.
+and python-dateutil, which we have. The npm tools go into a cached prefix under var/, and the
+TypeScript example's locked packages (examples/typescript/package-lock.json) into one of their own.
+
+A tool that cannot be installed fails the tests, it never skips them: every machine of this
+project, CI's included, has node and npm and reaches PyPI and the npm registry, so a failed
+install is a fault to see, not a reason to pass quietly.
 """
 
 import fcntl
@@ -52,9 +56,9 @@ def generator_command() -> list[str]:
                 _run([sys.executable, "-m", "venv", "--clear", venv], timeout=120).check_returncode()
                 installed = _run([python, "-m", "pip", "install", "-q", f"openapi-python-client=={GENERATOR_VERSION}"], timeout=600)
             except (OSError, subprocess.SubprocessError) as exc:
-                pytest.skip(f"openapi-python-client cannot be installed: {exc}")
+                pytest.fail(f"openapi-python-client cannot be installed: {exc}")
             if installed.returncode:
-                pytest.skip(f"openapi-python-client {GENERATOR_VERSION} cannot be installed (no network?): {installed.stderr[-500:]}")
+                pytest.fail(f"openapi-python-client {GENERATOR_VERSION} cannot be installed (no network?): {installed.stderr[-500:]}")
             marker.touch()
     return [str(python), "-m", "openapi_python_client"]
 
@@ -62,7 +66,7 @@ def generator_command() -> list[str]:
 def node_bin() -> Path:
     """node_modules/.bin of the cached npm prefix, installing the pinned packages the first time."""
     if not shutil.which("node") or not shutil.which("npm"):
-        pytest.skip("node and npm are needed to run openapi-typescript, tsc and Spectral")
+        pytest.fail("node and npm are needed to run openapi-typescript, tsc and Spectral (see this module's docstring)")
     prefix = CACHE / "node"
     wanted = json.dumps(NODE_PACKAGES, sort_keys=True)
     marker = prefix / f".installed-{hashlib.sha256(wanted.encode()).hexdigest()[:12]}"
@@ -73,11 +77,39 @@ def node_bin() -> Path:
             try:
                 installed = _run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], timeout=600, cwd=prefix)
             except (OSError, subprocess.SubprocessError) as exc:
-                pytest.skip(f"npm packages cannot be installed: {exc}")
+                pytest.fail(f"npm packages cannot be installed: {exc}")
             if installed.returncode:
-                pytest.skip(f"npm packages {NODE_PACKAGES} cannot be installed (no network?): {installed.stderr[-500:]}")
+                pytest.fail(f"npm packages {NODE_PACKAGES} cannot be installed (no network?): {installed.stderr[-500:]}")
             marker.touch()
     return prefix / "node_modules" / ".bin"
+
+
+TYPESCRIPT_EXAMPLE = ROOT / "examples" / "typescript"
+
+
+def typescript_example_modules() -> Path:
+    """node_modules of examples/typescript, installed with `npm ci` from its committed lock file."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        pytest.fail("node and npm are needed to build and run examples/typescript")
+    lock = (TYPESCRIPT_EXAMPLE / "package-lock.json").read_bytes()
+    prefix = CACHE / f"typescript-example-{hashlib.sha256(lock).hexdigest()[:12]}"
+    with _locked("typescript-example"):
+        if not (prefix / ".installed").exists():
+            prefix.mkdir(parents=True, exist_ok=True)
+            for name in ("package.json", "package-lock.json"):
+                shutil.copy(TYPESCRIPT_EXAMPLE / name, prefix / name)
+            try:
+                installed = _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], timeout=600, cwd=prefix)
+            except (OSError, subprocess.SubprocessError) as exc:
+                pytest.fail(f"examples/typescript's packages cannot be installed: {exc}")
+            if installed.returncode:
+                pytest.fail(f"examples/typescript's packages cannot be installed (no network?): {installed.stderr[-500:]}")
+            (prefix / ".installed").touch()
+    return prefix / "node_modules"
+
+
+def run(command: list, *, timeout: int = 240, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(part) for part in command], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
 
 
 def start(command: list) -> subprocess.Popen:
@@ -91,14 +123,17 @@ def finish(process: subprocess.Popen, *, timeout: int = 240) -> int:
     return process.returncode
 
 
-def generate_python_client(out: Path) -> list[tuple[str, str]]:
-    """Generate the `tuckbox_client` package into `out`; returns its warnings as (what, why) pairs."""
-    config = out / "generator.yaml"
-    config.write_text("project_name_override: tuckbox-client\npackage_name_override: tuckbox_client\npost_hooks: []\n")
+PYTHON_CLIENT_CONFIG = ROOT / "openapi" / "python-client.yaml"
+
+
+def generate_python_client(out: Path) -> list[str]:
+    """Generate the `tuckbox_client` package into `out` with openapi/python-client.yaml; returns what
+    the generator said besides naming its output (its warnings: an operation or a model it left out)."""
+    target = out / "tuckbox_client"
     result = _run(
-        [*generator_command(), "generate", "--path", SCHEMA, "--meta", "none", "--output-path", out / "tuckbox_client", "--config", config],
+        [*generator_command(), "generate", "--path", SCHEMA, "--meta", "none", "--output-path", target, "--config", PYTHON_CLIENT_CONFIG],
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = [line for line in (result.stdout + "\n" + result.stderr).splitlines() if line.strip()]
-    return [(line, lines[index + 1] if index + 1 < len(lines) else "") for index, line in enumerate(lines) if line.startswith("WARNING")]
+    return [line for line in lines if line != f"Generating {target}"]
