@@ -11,6 +11,7 @@ module (which imports the service), so there is no import cycle and no import in
 """
 
 from functools import partial
+from importlib import import_module
 
 import structlog
 from celery import current_app
@@ -53,5 +54,8 @@ def task_by_name(name: str):
     """The registered Celery task called `name` (its options, such as acks_late, come with it)."""
     app = current_app
     if name not in app.tasks:
-        app.loader.import_default_modules()  # outside a worker, tasks modules load on demand
+        # Outside a worker a tasks module loads on demand, and our task names say which one
+        # ("wallet.tasks.sweep_payments"). Not Celery's import_default_modules: through the Django
+        # fixup it runs django.setup() again, which reconfigures logging in the middle of a request.
+        import_module(name.rpartition(".")[0])
     return app.tasks[name]
