@@ -4,7 +4,7 @@ A view authenticates with JWTSessionAuthentication (a person) and TerminalKeyAut
 terminal), but its permissions usually admit only one of them. Rather than keep a second list in
 step with the permissions, the schema asks them: each permission is run against three stand-in
 callers, an anonymous one, a terminal, and a person who holds every role (guardian, staff with
-every role, program administrator, platform staff). A scheme is published when its caller passes
+every role, program administrator, merchant administrator, platform staff). A scheme is published when its caller passes
 every permission of the view; an operation that lets anonymous callers in is public
 (`security: []`). tests/integration/test_operation_security.py checks the result by calling every
 operation with each real credential.
@@ -32,6 +32,7 @@ def _person_with_every_role():
     return SimpleNamespace(
         pk=0, id=0, is_authenticated=True, is_anonymous=False, is_terminal=False, is_active=True, is_staff=True,
         is_superuser=True, guardian=SimpleNamespace(pk=0, id=0), staff=staff, program_admin=SimpleNamespace(pk=0, id=0),
+        merchant_admin=SimpleNamespace(pk=0, id=0, merchant_id=0),
     )
 
 

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Session, link, event, then in one transaction: event and link locks, overdue places, existing
 # sign-up, places taken, the sign-up, the event's chain (get or create, lock, record, head),
 # notices and their outbox rows; around it, the Idempotency-Key's claim and stored answer, each in a
-# transaction of its own (BEGIN, statement, COMMIT).
-MAX_STATEMENTS_PER_SIGNUP = 31
+# transaction of its own (BEGIN, statement, COMMIT); and whether the child has left by the event's day.
+MAX_STATEMENTS_PER_SIGNUP = 32
 
 
 def test_a_signup_locks_its_events_chain_and_writes_in_one_transaction(world, client_for):

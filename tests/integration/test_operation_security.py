@@ -1,7 +1,7 @@
 """Each operation's `security` in the committed schema names exactly the credentials the API accepts.
 
 Every operation is called three times through the whole Django stack: with no credentials, with
-a person's bearer token (a user who is a guardian, staff with every role, a program
+a person's bearer token (a user who is a guardian, staff with every role, a merchant administrator, a program
 administrator and platform staff at once, so that any permission for people lets them in) and
 with a terminal's key. A credential is accepted when the answer is neither a 401 nor a 403
 `permission_denied`: permissions run before the handler, so a 400, 404 or 422 on the made-up ids
@@ -16,7 +16,14 @@ from rest_framework.test import APIClient
 
 from api.auth import tokens_for_new_session
 from guardians.models import StaffRole
-from tests.factories import GuardianFactory, MerchantFactory, ProgramAdministratorFactory, SchoolFactory, StaffFactory
+from tests.factories import (
+    GuardianFactory,
+    MerchantAdministratorFactory,
+    MerchantFactory,
+    ProgramAdministratorFactory,
+    SchoolFactory,
+    StaffFactory,
+)
 from tests.integration.toolchain import SCHEMA
 from wallet.terminal_keys import terminal_create
 
@@ -53,7 +60,9 @@ def callers():
     person.save(update_fields=["is_staff"])
     GuardianFactory(user=person)
     ProgramAdministratorFactory(user=person)
-    _, terminal_key = terminal_create(merchant=MerchantFactory(school=school), label="Till")
+    merchant = MerchantFactory(school=school)
+    MerchantAdministratorFactory(user=person, merchant=merchant)
+    _, terminal_key = terminal_create(merchant=merchant, label="Till")
 
     def headers(caller: str) -> dict:
         if caller == "person":  # a new session each call: one operation is signing out
