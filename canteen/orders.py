@@ -19,7 +19,8 @@ from canteen import calendar, configuration, menus, periods, webhook_events
 from canteen.errors import CollectionNotToday, DayNotStarted, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
 from canteen.models import DailyStock, Order, OrderLine, OrderStatus
 from core import clock, school_time
-from guardians.errors import PermissionMissing
+from guardians import leavers
+from guardians.errors import PermissionMissing, StudentHasLeft
 from guardians.models import GuardianLink, User
 from wallet import accounts, ledger
 from wallet.models import Hold, LedgerTransaction
@@ -62,6 +63,8 @@ def order_place(
             # recorded as created after it, however long the rest of the request takes.
             now = clock.now()
             late = calendar.check_orderable(school, settings, service_date, period=period, now=now)
+            if leavers.student_gone_on(student.pk, service_date):
+                raise StudentHasLeft(service_date=service_date.isoformat())
             priced = menus.priced_lines(student=student, settings=settings, day=service_date, period=period, lines=lines, late=late)
             menus.allergens_check_locked(student=student, priced=priced)
             _stock_adjust(service_date, reserve=priced)

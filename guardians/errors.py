@@ -61,6 +61,13 @@ class RelationshipInvalid(LinkCodeInvalid):
 # --- Leavers (guardians/leavers.py) ---
 
 
+class StudentHasLeft(DomainError):
+    """Refused by the apps that book a child for a day (pre-orders, event sign-ups) once they have left."""
+
+    code = "student_left"
+    default_message = "The student has left the school by that day: nothing can be booked for them."
+
+
 class LeavingDateInvalid(DomainError):
     code = "leaving_date_invalid"
     default_message = "The leaving date is outside the range the school may set."

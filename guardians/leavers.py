@@ -168,5 +168,11 @@ def leavers_process_due() -> int:
     return processed
 
 
+def student_gone_on(student_id: int, day: date) -> bool:
+    """Whether a live leaving decision takes effect on or before `day` (the school's local date):
+    the child is not at the school that day, so nothing may be booked for them."""
+    return StudentLeaver.objects.filter(student_id=student_id, undone_at__isnull=True, leaving_on__lte=day).exists()
+
+
 def live_leaver(student: Student) -> StudentLeaver | None:
     return StudentLeaver.objects.filter(student=student, undone_at__isnull=True).first()

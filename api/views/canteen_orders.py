@@ -38,7 +38,7 @@ from guardians import selectors
 
 TAG = "Canteen"
 ORDER_REFUSALS = ["ordering_closed", "school_closed", "too_far_ahead", "allergen_conflict", "item_banned", "item_unavailable", "canteen_not_configured"]
-PLACE_REFUSALS = [*ORDER_REFUSALS, "period_unavailable"]
+PLACE_REFUSALS = [*ORDER_REFUSALS, "period_unavailable", "student_left"]
 ORDER_EXAMPLE = {
     "id": 301,
     "receipt_number": "C1-20261202-000301",

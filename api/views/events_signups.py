@@ -46,6 +46,7 @@ SIGN_CODES = {
     422: [
         "signup_deadline_passed",
         "student_not_eligible",
+        "student_left",
         "answers_invalid",
         "signature_empty",
         "signature_too_large",

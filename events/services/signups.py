@@ -1,6 +1,7 @@
 """Guardians sign their child up (consent with a drawn signature), decline, or withdraw."""
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -27,7 +28,8 @@ from events.rules import is_eligible, refund_amount, signups_open
 from events.services.payments import refund_locked
 from events.services.places import places_taken_locked, release_overdue_locked
 from events.signature import signature_prepare
-from guardians.errors import PermissionMissing
+from guardians import leavers
+from guardians.errors import PermissionMissing, StudentHasLeft
 from guardians.models import GuardianLink
 
 
@@ -89,6 +91,8 @@ def signup_sign(
             raise SignupDeadlinePassed()
         if not is_eligible(event, student):
             raise StudentNotEligible()
+        if leavers.student_gone_on(student.pk, event.starts_at.astimezone(ZoneInfo(event.school.time_zone)).date()):
+            raise StudentHasLeft()
         form = event.consent_form
         if form_hash != form.content_hash:
             raise FormVersionStale(current_form_hash=form.content_hash)
