@@ -42,24 +42,6 @@ def _fast_and_isolated(settings):
     cache.clear()  # throttles count in the cache
 
 
-@pytest.fixture(autouse=True)
-def _hand_written_renderings_match_their_fields(monkeypatch):
-    """OrderOutput and VoucherRedemptionOutput write their JSON out by hand (speed, docs/performance.md).
-    Every order and redemption any test renders is also rendered by DRF from the declared fields,
-    which are the schema, and the two must be equal."""
-    from api.serializers.canteen import OrderOutput
-    from api.serializers.vouchers import VoucherRedemptionOutput
-
-    for serializer in (OrderOutput, VoucherRedemptionOutput):
-
-        def checked(self, instance, hand_written=serializer.to_representation):
-            rendered = hand_written(self, instance)
-            assert rendered == self.generic_representation(instance)
-            return rendered
-
-        monkeypatch.setattr(serializer, "to_representation", checked)
-
-
 @pytest.fixture(scope="session")
 def _fake_stripe_server():
     from tests.wallet.fake_stripe import FakeStripe

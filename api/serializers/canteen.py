@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from api.serializers.fields import CentsField, as_datetime
+from api.serializers.fields import CentsField
 from canteen.models import Allergen, DietaryTag, ItemCategory, OrderStatus
 
 WEEKDAY = {"min_value": 0, "max_value": 6}
@@ -173,48 +173,6 @@ class OrderOutput(serializers.Serializer):
         if order.hold_id and order.hold.status == "posted":
             return "charged"
         return "released"
-
-    def to_representation(self, order) -> dict:
-        # The fields above, written out: DRF's generic rendering (copying every declared field per
-        # order) was a fifth of a pre-order's CPU (docs/performance.md). The fields still document the
-        # schema; tests/canteen/test_order_output.py holds the two renderings equal.
-        return {
-            "id": order.pk,
-            "receipt_number": order.receipt_number,
-            "student_id": order.student_id,
-            "student_name": self.get_student_name(order),
-            "service_date": order.service_date.isoformat(),
-            "period_id": order.period_id,
-            "period": order.period.name,
-            "status": order.status,
-            "payment_state": self.get_payment_state(order),
-            "total": order.total,
-            "late": order.late,
-            "note": order.note,
-            "lines": [
-                {
-                    "menu_item_id": line.menu_item_id,
-                    "name": line.name,
-                    "unit_price": line.unit_price,
-                    "quantity": line.quantity,
-                    "line_total": line.line_total,
-                    "allergens": [str(allergen) for allergen in line.allergens],
-                }
-                for line in order.lines.all()
-            ],
-            "allergen_alerts": [
-                {"menu_item_id": alert["menu_item_id"], "name": alert["name"], "allergens": [str(a) for a in alert["allergens"]]}
-                for alert in order.allergen_alerts
-            ],
-            "created_at": as_datetime(order.created_at),
-            "updated_at": as_datetime(order.updated_at),
-            "cancelled_at": as_datetime(order.cancelled_at),
-            "collected_at": as_datetime(order.collected_at),
-        }
-
-    def generic_representation(self, order) -> dict:
-        """DRF's own rendering from the declared fields, for the test that keeps the two equal."""
-        return super().to_representation(order)
 
 
 class PrepItemOutput(serializers.Serializer):
