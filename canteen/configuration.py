@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from audit.services import audit_record, changed_fields, snapshot
-from canteen import periods
+from canteen import periods, queries
 from canteen.errors import CanteenNotConfigured
 from canteen.models import CanteenSettings, ReminderOptIn
 from guardians.models import Guardian, School
@@ -12,7 +12,7 @@ SETTINGS_FIELDS = ("late_cutoff", "max_weeks_ahead", "reminder_minutes_before", 
 
 
 def settings_for(school: School) -> CanteenSettings:
-    settings = CanteenSettings.objects.select_related("merchant").filter(school_id=school.pk).first()
+    settings = queries.settings_of_school(school.pk)
     if settings is None:
         raise CanteenNotConfigured()
     return settings

@@ -1,8 +1,7 @@
 """Over-the-counter sales at recess: items charged to a student card, with the child's food rules applied."""
 
-from canteen import menus
+from canteen import menus, queries
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
-from canteen.models import MenuItem
 from wallet import cards
 from wallet.charge_categories import charge_categories
 from wallet.errors import UnknownCard
@@ -26,7 +25,7 @@ def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    found = MenuItem.objects.filter(school_id=school_id, is_active=True, pk__in=sorted(quantities)) if school_id is not None else []
+    found = queries.active_items(school_id, list(quantities)) if school_id is not None else []
     items = {item.pk: item for item in found}
     missing = sorted(set(quantities) - set(items))
     if school_id is None or missing:

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from audit.services import audit_record, changed_fields, snapshot
 from canteen import periods as service_periods
+from canteen import queries
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import CanteenSettings, FoodProfile, MenuItem, ServicePeriod
 from core import clock
@@ -94,7 +95,7 @@ def menu_item_update(*, item: MenuItem, period_ids: list[int] | None = None, **f
 
 
 def food_profile_for(student: Student) -> FoodProfile:
-    profile = FoodProfile.objects.filter(student_id=student.pk).first()
+    profile = queries.food_profile(student.pk)
     if profile is None:
         profile, _ = FoodProfile.objects.get_or_create(student=student)
     return profile

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 
 from audit.services import audit_record, changed_fields, snapshot
+from canteen import queries
 from canteen.errors import DefaultPeriodRequired, PeriodInvalid, PeriodNameTaken, PeriodUnavailable
 from canteen.models import CanteenSettings, ServicePeriod
 from core import clock, school_time
@@ -23,7 +24,7 @@ PERIOD_FIELDS = ("name", "cutoff", "late_cutoff", "is_active")
 
 def default_period(school: School) -> ServicePeriod:
     """The school's default period, created with the school's cut-off the first time it is asked for."""
-    period = ServicePeriod.objects.filter(school=school, is_default=True).first()
+    period = queries.default_period(school.pk)
     if period is not None:
         return period
     late = CanteenSettings.objects.filter(school=school).values_list("late_cutoff", flat=True).first()

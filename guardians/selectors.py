@@ -3,6 +3,7 @@ so tenant scoping (who may see which student) is decided in one place."""
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from guardians import queries
 from guardians.models import Guardian, GuardianLink, School, StaffMember, StaffRole, Student, User
 
 
@@ -31,17 +32,10 @@ def students_visible_to(user: User) -> QuerySet[Student]:
     return Student.objects.select_related("school").filter(visible)
 
 
-def _active_link(guardian_id: int, student_id: int) -> QuerySet[GuardianLink]:
-    """A guardian acting for a child, on every such request."""
-    return GuardianLink.objects.select_related("student__school", "guardian__user").filter(
-        guardian_id=guardian_id, student_id=student_id, revoked_at__isnull=True
-    )
-
-
 def active_link(*, guardian: Guardian | None, student_id: int) -> GuardianLink | None:
     if guardian is None:
         return None
-    return _active_link(guardian.pk, student_id).first()
+    return queries.active_link(guardian.pk, student_id)
 
 
 def links_for_student(student: Student, *, include_revoked: bool = False) -> QuerySet[GuardianLink]:

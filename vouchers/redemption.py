@@ -19,7 +19,7 @@ from django.db.models import Prefetch
 from audit.services import audit_record
 from core import clock
 from core.errors import DomainError
-from vouchers import numbers, periods, reserves, rules, tokens, webhook_events
+from vouchers import numbers, periods, queries, reserves, rules, tokens, webhook_events
 from vouchers.errors import (
     DateOfBirthMismatch,
     DateOfBirthRequired,
@@ -50,11 +50,7 @@ class Credential:
 
 
 def _voucher_by_number(number: str) -> Voucher:
-    voucher = (
-        Voucher.objects.select_related("program", "issue_window", "student", "beneficiary_user__voucher_beneficiary", "holder")
-        .filter(number=number)
-        .first()
-    )
+    voucher = queries.voucher_by_number(number)
     if voucher is None:
         raise VoucherNotFound()
     return voucher

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from guardians.models import Guardian, Student
-from wallet import ledger
+from wallet import ledger, queries
 from wallet.models import Account, AccountKind, Merchant
 
 PROCESSOR_CLEARING = "processor_clearing"
@@ -13,7 +13,10 @@ PLATFORM_FEES = "platform_fees"
 
 def _find(lookup: dict) -> Account | None:
     """By owner and kind (an indexed unique pair), or for the platform's own accounts by system code."""
-    return Account.objects.filter(**lookup).order_by("pk").first()
+    if "system_code" in lookup:
+        return queries.account_with_system_code(lookup["system_code"])
+    ((owner, party),) = ((name, value) for name, value in lookup.items() if name in queries.OWNER_COLUMNS)
+    return queries.account_of_owner(lookup["kind"], owner, party.pk)
 
 
 def _get_or_open(lookup: dict, defaults: dict) -> Account:
@@ -92,7 +95,10 @@ def _lock_with_payable(read, owner: int, merchant: Merchant, other_id) -> tuple[
     called only on a first payment, when the statement did not find both accounts."""
 
     def split(locked):
-        payable = next((a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk), None)
+        payable = next(
+            (a for a in locked.values() if a.kind == AccountKind.MERCHANT_PAYABLE and a.merchant_id == merchant.pk),
+            None,
+        )
         return next((a for a in locked.values() if a is not payable), None), payable
 
     locked = ledger.lock_accounts_matching(read(owner, merchant.pk))

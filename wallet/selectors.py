@@ -14,10 +14,9 @@ from django.db.models import F, Q, QuerySet, Sum
 from core import clock, school_time
 from guardians.models import Guardian, GuardianLink, StaffRole, Student, User
 from guardians.selectors import guardian_for_user, staff_for_user
-from wallet import accounts
+from wallet import accounts, queries
 from wallet.models import (
     Account,
-    AccountKind,
     CardCharge,
     CardStatus,
     Entry,
@@ -114,14 +113,8 @@ def statement_page(
     """One keyset page of `statement_entries`, newest first: the `limit` entries just older than
     `before_id` (the newest when None), or with `after_id` the `limit` just newer than it (paging back).
     Both walk the (account, -id) index from the position; no page counts or skips rows."""
-    entries = statement_entries(account=account, zone=zone, date_from=date_from, date_to=date_to)
-    if after_id is not None:
-        page = list(entries.filter(id__gt=after_id).order_by("id")[:limit])
-        page.reverse()
-        return page
-    if before_id is not None:
-        entries = entries.filter(id__lt=before_id)
-    return list(entries[:limit])
+    since, until = _statement_window(zone, date_from, date_to)
+    return queries.statement_page(account_id=account.pk, limit=limit, since=since, until=until, before_id=before_id, after_id=after_id)
 
 
 def entries_in_batches(entries: QuerySet[Entry], *, batch_size: int | None = None) -> Iterator[Entry]:
@@ -170,12 +163,6 @@ def _linked_child(student_id: int, guardian_id: int) -> QuerySet[Student]:
     return Student.objects.select_related("school").filter(pk=student_id, pk__in=_linked_children(guardian_id))
 
 
-def _linked_child_card_account(student_id: int, guardian_id: int) -> QuerySet[Account]:
-    return Account.objects.select_related("student__school").filter(
-        kind=AccountKind.STUDENT_CARD, student_id=student_id, student_id__in=_linked_children(guardian_id)
-    )
-
-
 def _guardian_only(user: User) -> Guardian | None:
     """The user's guardian when that is all their card access comes from (not also finance or admin staff)."""
     guardian = guardian_for_user(user)
@@ -187,7 +174,7 @@ def card_account_with_access(user: User, student_id: int) -> Account | None:
     """A guardian's linked child's card account (with the student and school), in one statement.
     None when there is no such account yet, or for anyone else: use student_with_card_access then."""
     guardian = _guardian_only(user)
-    return _linked_child_card_account(student_id, guardian.pk).first() if guardian else None
+    return queries.linked_child_card_account(student_id, guardian.pk) if guardian else None
 
 
 def student_with_card_access(user: User, student_id: int) -> Student | None:

@@ -131,7 +131,7 @@ def test_a_card_funding_is_the_session_probe_the_claim_the_link_one_decision_and
         'SELECT "guardians_authsession"."id",',  # the session with its user, on every request
         "BEGIN",
         "WITH",
-        'SELECT "guardians_guardianlink"."id",',  # the caller's link to the child
+        'SELECT l."id",',  # the caller's link to the child, with the student, school, guardian and user (guardians/queries.py)
         "wallet_card_transfer",
         'UPDATE "api_idempotencyrecord"',
         "COMMIT",

@@ -1,0 +1,113 @@
+"""The wallet's hot reads as SQL (core/sql.py says why): what every sale, funding and statement reads."""
+
+from datetime import datetime
+from functools import cache
+
+from core.sql import columns, fetch, fetch_one
+from guardians.models import School, Student
+from wallet.models import Account, Entry, LedgerTransaction, StudentCard
+
+# The owner columns an account is found by, with its kind (an indexed unique pair each).
+OWNER_COLUMNS = {"guardian": "guardian_id", "student": "student_id", "merchant": "merchant_id"}
+
+
+@cache
+def _card_for_merchant_sql() -> str:
+    return f"""
+        SELECT {columns(StudentCard, "c")}, {columns(Student, "s")}, {columns(School, "sc")}
+          FROM wallet_studentcard c
+          JOIN guardians_student s ON s.id = c.student_id
+          JOIN guardians_school sc ON sc.id = s.school_id
+         WHERE c.identifier_hash = %s
+           AND EXISTS (SELECT 1 FROM wallet_cardacceptance a
+                        WHERE a.school_id = s.school_id AND a.merchant_id = %s AND a.disabled_at IS NULL)
+         ORDER BY c.id
+         LIMIT 1"""
+
+
+def card_for_merchant(identifier_hash: str, merchant_id: int) -> StudentCard | None:
+    """The card with this identifier hash, with its student and school, if the school lets the merchant charge it."""
+    row = fetch_one(_card_for_merchant_sql(), [identifier_hash, merchant_id], (StudentCard, Student, School))
+    if row is None:
+        return None
+    card, student, school = row
+    student.school, card.student = school, student
+    return card
+
+
+@cache
+def _linked_child_card_account_sql() -> str:
+    return f"""
+        SELECT {columns(Account, "a")}, {columns(Student, "s")}, {columns(School, "sc")}
+          FROM wallet_account a
+          JOIN guardians_student s ON s.id = a.student_id
+          JOIN guardians_school sc ON sc.id = s.school_id
+         WHERE a.kind = 'student_card' AND a.student_id = %s
+           AND EXISTS (SELECT 1 FROM guardians_guardianlink l
+                        WHERE l.student_id = a.student_id AND l.guardian_id = %s AND l.revoked_at IS NULL)"""
+
+
+def linked_child_card_account(student_id: int, guardian_id: int) -> Account | None:
+    """A child's card account, with the student and school, if the guardian has a live link to the child."""
+    row = fetch_one(_linked_child_card_account_sql(), [student_id, guardian_id], (Account, Student, School))
+    if row is None:
+        return None
+    account, student, school = row
+    student.school, account.student = school, student
+    return account
+
+
+@cache
+def _account_sql(where: str) -> str:
+    return f"SELECT {columns(Account, 'a')} FROM wallet_account a WHERE {where} ORDER BY a.id LIMIT 1"
+
+
+def account_of_owner(kind: str, owner: str, owner_id: int) -> Account | None:
+    row = fetch_one(_account_sql(f"a.kind = %s AND a.{OWNER_COLUMNS[owner]} = %s"), [kind, owner_id], (Account,))
+    return row[0] if row else None
+
+
+def account_with_system_code(code: str) -> Account | None:
+    row = fetch_one(_account_sql("a.system_code = %s"), [code], (Account,))
+    return row[0] if row else None
+
+
+@cache
+def _statement_select() -> str:
+    return f"""
+        SELECT {columns(Entry, "e")}, {columns(LedgerTransaction, "t")}
+          FROM wallet_entry e
+          JOIN wallet_ledgertransaction t ON t.id = e.transaction_id"""
+
+
+def statement_page(
+    *,
+    account_id: int,
+    limit: int,
+    since: datetime | None,
+    until: datetime | None,
+    before_id: int | None,
+    after_id: int | None,
+) -> list[Entry]:
+    """One keyset page of an account's entries (each with its transaction), newest first: the `limit`
+    just older than `before_id` (the newest when None), or with `after_id` the `limit` just newer.
+    Both walk the (account, id) index from the position; no page counts or skips rows."""
+    conditions, params = ["e.account_id = %s"], [account_id]
+    for condition, value in (
+        ("e.created_at >= %s", since),
+        ("e.created_at < %s", until),
+        ("e.id < %s", before_id),
+        ("e.id > %s", after_id),
+    ):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    order = "ASC" if after_id is not None else "DESC"
+    sql = f"{_statement_select()} WHERE {' AND '.join(conditions)} ORDER BY e.id {order} LIMIT %s"
+    entries = []
+    for entry, ledger_transaction in fetch(sql, [*params, limit], (Entry, LedgerTransaction)):
+        entry.transaction = ledger_transaction
+        entries.append(entry)
+    if after_id is not None:
+        entries.reverse()
+    return entries
