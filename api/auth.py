@@ -18,7 +18,7 @@ from rest_framework_simplejwt.utils import aware_utcnow
 
 from api.errors import SessionEnded, TerminalKeyInvalid, TokenInvalid
 from core import clock
-from guardians import sessions
+from guardians import queries, sessions
 from guardians.models import AuthSession, User
 from wallet.models import Terminal
 from wallet.terminal_keys import terminal_for_key
@@ -110,11 +110,7 @@ def access_token_verify(raw: str) -> AccessToken:
 
 def _session_with_user(session_id) -> AuthSession | None:
     """The one indexed probe (primary key) of every signed-in request: the session, its user and roles."""
-    return (
-        AuthSession.objects.select_related("user", "user__guardian", "user__staff", "user__program_admin")
-        .filter(pk=session_id)
-        .first()
-    )
+    return queries.session_with_user(session_id)
 
 
 class JWTSessionAuthentication(BaseAuthentication):

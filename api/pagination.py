@@ -34,7 +34,7 @@ class CursorPage(CursorPagination):
 class KeysetPage(CursorPage):
     """Explicit keyset pagination by id, newest first, for lists a function pages itself.
 
-    `fetch(before_id=, after_id=, limit=)` returns up to `limit` rows newest first: just older than
+    `fetch(before_id=, after_id=, limit=)` returns up to `limit` rows (each with an `id`) newest first: just older than
     `before_id`, or just newer than `after_id`. The cursors are DRF's own encoding (a position and a
     direction), so links, `page_size` and `invalid_cursor` answer as on every other list.
     """
@@ -54,7 +54,7 @@ class KeysetPage(CursorPage):
             has_next, has_previous = len(rows) > self.page_size, position is not None
             rows = rows[: self.page_size]
         return {
-            "next": self.encode_cursor(Cursor(offset=0, reverse=False, position=rows[-1].pk)) if has_next and rows else None,
-            "previous": self.encode_cursor(Cursor(offset=0, reverse=True, position=rows[0].pk)) if has_previous and rows else None,
+            "next": self.encode_cursor(Cursor(offset=0, reverse=False, position=rows[-1].id)) if has_next and rows else None,
+            "previous": self.encode_cursor(Cursor(offset=0, reverse=True, position=rows[0].id)) if has_previous and rows else None,
             "results": rows,
         }

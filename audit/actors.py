@@ -9,6 +9,7 @@ none of these: their own actions are not audit events (they have their statement
 from dataclasses import dataclass, field
 
 from audit.models import ActorKind
+from core import roles
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,10 @@ def actor_for_user(user) -> Actor | None:
         return None
     if getattr(user, "is_terminal", False):
         return actor_for_terminal(user.terminal)
-    staff = getattr(user, "staff", None)
+    staff = roles.role_of(user, "staff")
     if staff is not None:
         return Actor(kind=ActorKind.SCHOOL_STAFF, user_id=user.pk, roles=sorted(staff.roles), school_id=staff.school_id)
-    if getattr(user, "program_admin", None) is not None:
+    if roles.role_of(user, "program_admin") is not None:
         return Actor(kind=ActorKind.PROGRAM_ADMIN, user_id=user.pk, roles=["program_admin"])
     if getattr(user, "is_staff", False):
         return platform_actor(user)

@@ -4,12 +4,13 @@ school's rows, no one else any of it."""
 from django.db.models import QuerySet
 
 from audit.models import AuditEntry
+from core import roles
 
 
 def audit_log_reader(user) -> bool:
     if user is None or getattr(user, "is_terminal", False) or not getattr(user, "is_authenticated", False):
         return False
-    staff = getattr(user, "staff", None)
+    staff = roles.role_of(user, "staff")
     return bool(getattr(user, "is_staff", False)) or (staff is not None and staff.has_role("admin"))
 
 

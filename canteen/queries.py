@@ -21,7 +21,8 @@ def settings_of_school(school_id: int) -> CanteenSettings | None:
     row = fetch_one(_settings_sql(), [school_id], (CanteenSettings, Merchant))
     if row is None:
         return None
-    settings, settings.merchant = row
+    settings, merchant = row
+    settings.merchant = merchant
     return settings
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
-from core import clock
+from core import clock, roles
 from core.jobs import enqueue_after_commit
 from core.models import Notification, NotificationPreference
 from core.notification_kinds import KINDS, kind_email_default
@@ -51,7 +51,7 @@ def notify(
 
 
 def wants_email(user: User, kind: str) -> bool:
-    guardian = getattr(user, "guardian", None)
+    guardian = roles.role_of(user, "guardian")
     if guardian is not None and not guardian.notify_by_email:
         return False
     choice = NotificationPreference.objects.filter(user=user, kind=kind).values_list("by_email", flat=True).first()

@@ -73,6 +73,13 @@ def fetch_one(sql: str, params: Sequence, models: Sequence[type[Model]]) -> tupl
     return rows[0] if rows else None
 
 
+def rows(sql: str, params: Sequence) -> list[tuple]:
+    """Plain rows, for a read that needs no model (a statement page's lines)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def scalar(sql: str, params: Sequence):
     """The first column of the first row, or None when there is no row."""
     with connection.cursor() as cursor:

@@ -3,16 +3,17 @@ so tenant scoping (who may see which student) is decided in one place."""
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from core import roles
 from guardians import queries
 from guardians.models import Guardian, GuardianLink, School, StaffMember, StaffRole, Student, User
 
 
 def guardian_for_user(user: User) -> Guardian | None:
-    return getattr(user, "guardian", None) if user else None
+    return roles.role_of(user, "guardian") if user else None
 
 
 def staff_for_user(user: User) -> StaffMember | None:
-    return getattr(user, "staff", None) if user else None
+    return roles.role_of(user, "staff") if user else None
 
 
 def students_visible_to(user: User) -> QuerySet[Student]:

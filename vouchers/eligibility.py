@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db.models import Q
 
+from core import roles
 from guardians.models import School, Student, User
 from vouchers import periods
 from vouchers.errors import MeansTestNotMet, NotEligibleAge, NotEnrolled, NotResident, WrongBeneficiaryKind
@@ -44,7 +45,7 @@ def child(student: Student, *, postcode: str = "") -> Beneficiary:
 
 def adult(profile: AdultBeneficiary) -> Beneficiary:
     user = profile.user
-    guardian = getattr(user, "guardian", None)
+    guardian = roles.role_of(user, "guardian")
     return Beneficiary(
         kind=BeneficiaryKind.ADULT,
         student=None,

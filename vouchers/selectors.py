@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, Sum
 
+from core import roles
 from guardians.models import User
 from vouchers.models import (
     BulkIssueJob,
@@ -19,7 +20,7 @@ from wallet.models import Merchant
 
 
 def program_admin(user: User):
-    return getattr(user, "program_admin", None) if user is not None and not getattr(user, "is_terminal", False) else None
+    return roles.role_of(user, "program_admin") if user is not None and not getattr(user, "is_terminal", False) else None
 
 
 def programs_administered_by(user: User) -> QuerySet[Program]:

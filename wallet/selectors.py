@@ -109,7 +109,7 @@ def statement_page(
     after_id: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> list[Entry]:
+) -> list[queries.StatementLine]:
     """One keyset page of `statement_entries`, newest first: the `limit` entries just older than
     `before_id` (the newest when None), or with `after_id` the `limit` just newer than it (paging back).
     Both walk the (account, -id) index from the position; no page counts or skips rows."""

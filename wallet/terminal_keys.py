@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from audit.actors import actor_for_merchant_admin
 from audit.services import audit_record
 from core import clock
+from wallet import queries
 from wallet.errors import TerminalRevoked
 from wallet.models import Merchant, MerchantAdministrator, Terminal
 
@@ -127,11 +128,7 @@ def terminal_for_key(raw_key: str) -> Terminal | None:
     if prefix is None:
         return None
     # The one indexed probe (the unique key prefix) of every terminal request, revocation included.
-    terminal = (
-        Terminal.objects.select_related("merchant")
-        .filter(key_prefix=prefix, revoked_at__isnull=True, merchant__is_active=True)
-        .first()
-    )
+    terminal = queries.terminal_by_prefix(prefix)
     if terminal is None or not hmac.compare_digest(terminal.key_hash, _hash_key(raw_key)):
         return None
     terminal_use_note(terminal)

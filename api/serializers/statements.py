@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers.flat_lists import FlatListSerializer
 from wallet.models import CardStatus, ReconciliationIssue
 
 
@@ -34,9 +35,12 @@ class StatementEntryOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     amount = serializers.IntegerField(help_text="Signed cents: positive money in, negative money out.")
     balance_after = serializers.IntegerField(help_text="The account's balance right after this entry, cents.")
-    kind = serializers.CharField(source="transaction.kind", help_text="What moved the money, e.g. `card_charge`.")
-    memo = serializers.CharField(source="transaction.memo")
+    kind = serializers.CharField(help_text="What moved the money, e.g. `card_charge`.")
+    memo = serializers.CharField()
     transaction_id = serializers.IntegerField()
+
+    class Meta:
+        list_serializer_class = FlatListSerializer  # fifty plain rows a page (api/serializers/flat_lists.py)
 
 
 class StudentCardLiveOutput(serializers.Serializer):

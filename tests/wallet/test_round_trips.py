@@ -85,7 +85,7 @@ def test_a_card_charge_is_the_key_probe_the_claim_one_decision_and_the_stored_an
 
     assert response.status_code == 201, response.json()
     assert shape(statements) == [
-        'SELECT "wallet_terminal"."id",',  # the terminal key, on every request
+        'SELECT t."id",',  # the terminal key, on every request
         "BEGIN",
         "WITH",  # the Idempotency-Key claimed
         "wallet_card_charge",  # the decision and every write
@@ -101,7 +101,7 @@ def test_a_declined_charge_stores_its_answer_in_the_same_one_commit(card_world):
     response, statements, commits = measure(charge(card_world, "declined"))
 
     assert response.status_code == 402 and response.json()["code"] == "insufficient_funds"
-    assert shape(statements) == ['SELECT "wallet_terminal"."id",', "BEGIN", "WITH", "wallet_card_charge", 'UPDATE "api_idempotencyrecord"', "COMMIT"]
+    assert shape(statements) == ['SELECT t."id",', "BEGIN", "WITH", "wallet_card_charge", 'UPDATE "api_idempotencyrecord"', "COMMIT"]
     assert commits == 1
     assert CardCharge.objects.count() == 0
 
@@ -115,7 +115,7 @@ def test_a_replayed_charge_moves_nothing_and_commits_nothing(card_world):
     assert response.status_code == 201 and response.content == first.content
     assert response["Idempotent-Replayed"] == "true"
     assert commits == 0
-    assert shape(statements) == ['SELECT "wallet_terminal"."id",', "BEGIN", "WITH", 'SELECT "api_idempotencyrecord"."id",', "COMMIT"]
+    assert shape(statements) == ['SELECT t."id",', "BEGIN", "WITH", 'SELECT "api_idempotencyrecord"."id",', "COMMIT"]
     assert accounts.student_card_account(card_world.student).balance == 650
 
 
@@ -128,7 +128,7 @@ def test_a_card_funding_is_the_session_probe_the_claim_the_link_one_decision_and
     assert response.status_code == 201, response.json()
     assert response.json()["card_balance"] == 501 and response.json()["wallet_balance"] == 1499
     assert shape(statements) == [
-        'SELECT "guardians_authsession"."id",',  # the session with its user, on every request
+        'SELECT a."id",',  # the session with its user, on every request
         "BEGIN",
         "WITH",
         'SELECT l."id",',  # the caller's link to the child, with the student, school, guardian and user (guardians/queries.py)
