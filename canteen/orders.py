@@ -68,7 +68,10 @@ def order_place(
             priced = menus.priced_lines(student=student, settings=settings, day=service_date, period=period, lines=lines, late=late)
             menus.allergens_check_locked(student=student, priced=priced)
             _stock_adjust(service_date, reserve=priced)
-            locked, wallet, payable = accounts.lock_wallet_and_payable(link.guardian, settings.merchant)
+            # A late order is charged now: both accounts locked. A pre-order holds the wallet's money and
+            # only names the payable, so pre-orders of one school never wait on each other's payable lock.
+            lock = accounts.lock_wallet_and_payable if late else accounts.lock_wallet_naming_payable
+            locked, wallet, payable = lock(link.guardian, settings.merchant)
             order = Order.objects.create(
                 student=student,
                 school=school,
@@ -116,7 +119,7 @@ def order_change(*, link: GuardianLink, order: Order, lines: list[LineRequest], 
             raise OrderStateInvalid("Only a pre-order that is still placed can be changed.")
         old_lines = list(order.lines.select_related("menu_item"))
         _stock_adjust(order.service_date, reserve=priced, release=old_lines)
-        locked, wallet, payable = accounts.lock_wallet_and_payable(link.guardian, settings.merchant)
+        locked, wallet, payable = accounts.lock_wallet_naming_payable(link.guardian, settings.merchant)  # pre-orders only
         if not ledger.hold_void_locked(accounts=locked, hold=order.hold):
             raise OrderStateInvalid("The order has already been charged.")
         OrderLine.objects.filter(order=order).delete()

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 
 from audit.services import audit_record
 from core import clock
@@ -136,8 +135,11 @@ def voucher_preview(*, terminal: Terminal, credential: Credential) -> Preview:
 
 @dataclass(frozen=True)
 class Redeemed:
+    """A new redemption comes with its receipt's lines; a replayed one is read again by the caller."""
+
     redemption: Redemption
     replayed: bool = False
+    lines: list[RedemptionLine] | None = None
 
 
 def voucher_redeem(
@@ -213,7 +215,8 @@ def voucher_redeem(
         if already is None:
             raise
         return Redeemed(already, replayed=True)
-    return Redeemed(redemption_with_lines(decided.redemption_id))
+    redemption, lines = queries.redemption_receipt(decided.redemption_id)
+    return Redeemed(redemption, lines=lines)
 
 
 def _credentials_checked(*, credentials: list[Credential], amount: int) -> list[Voucher]:
@@ -239,15 +242,6 @@ def _term_window(voucher: Voucher):
     begins, ends = periods.term_window(school_id=voucher.school_id, today=today)
     since = periods.end_of_local_day(begins - timedelta(days=1), voucher.time_zone)
     return begins, ends, since, periods.end_of_local_day(ends, voucher.time_zone)
-
-
-def redemption_with_lines(redemption_id: int) -> Redemption:
-    """A redemption as the receipt shows it: its program, and its lines with their vouchers."""
-    return (
-        Redemption.objects.select_related("program")
-        .prefetch_related(Prefetch("lines", queryset=RedemptionLine.objects.select_related("voucher").order_by("pk")))
-        .get(pk=redemption_id)
-    )
 
 
 def _lock_vouchers(voucher_ids) -> list[Voucher]:

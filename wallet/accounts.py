@@ -119,6 +119,14 @@ def lock_wallet_and_payable(guardian: Guardian, merchant: Merchant) -> tuple[dic
     return _lock_with_payable(_WALLET_WITH_PAYABLE, guardian.pk, merchant, lambda: guardian_wallet(guardian).pk)
 
 
+def lock_wallet_naming_payable(guardian: Guardian, merchant: Merchant) -> tuple[dict[int, Account], Account, Account]:
+    """(the locked accounts by id: the guardian's wallet only, the wallet, the merchant's payable unlocked):
+    for a hold, which names the payable but moves nothing to it."""
+    wallet = guardian_wallet(guardian)
+    locked = ledger.lock_accounts([wallet.pk])
+    return locked, locked[wallet.pk], merchant_payable(merchant)
+
+
 def lock_account_and_payable(account_id: int, merchant: Merchant) -> tuple[dict[int, Account], Account, Account]:
     """(the locked accounts by id, the account `account_id`, e.g. a voucher program's funding, the payable)."""
     return _lock_with_payable(_ACCOUNT_WITH_PAYABLE, account_id, merchant, lambda: account_id)

@@ -208,11 +208,13 @@ def hold_place_locked(
     expires_at: datetime,
     memo: str = "",
 ) -> Hold:
-    """Reserve `amount` of an account's available balance until `expires_at`."""
+    """Reserve `amount` of an account's available balance until `expires_at`.
+
+    Only `account_id` must be locked: the counterparty is named, not touched (no money moves to it until
+    the hold is posted, under both locks). A canteen's payable would otherwise be locked by every
+    pre-order of its school."""
     validate_amount(amount)
     account = accounts[account_id]
-    if counterparty_id not in accounts:
-        raise RuntimeError("hold_place_locked needs the counterparty locked too")
     if not account.allow_negative and account.available < amount:
         raise InsufficientFunds(available=account.available)
     hold = Hold.objects.create(

@@ -1,6 +1,7 @@
 """The one way to lock rows (Saleor's `lock_objects`, pretix's `locking`): inside a transaction, in
 primary-key order so concurrent writers never deadlock, only the rows of the model asked for
-(`of=("self",)`, never a joined row), and never waiting longer than the lock timeout.
+(`of=("self",)`, never a joined row), as writers of values, not keys (`no_key=True`), and never
+waiting longer than the lock timeout.
 
 A lock not granted in time raises django.db.OperationalError caused by psycopg's LockNotAvailable
 (SQLSTATE 55P03); the API answers it 409 `lock_timeout` with Retry-After (api/errors.py). The
@@ -27,8 +28,13 @@ def lock_timeout_set(*, seconds: float | None = None) -> None:
 
 
 def lock_objects(queryset: QuerySet, *, timeout_seconds: float | None = None) -> list:
-    """SELECT ... FOR UPDATE OF the queryset's own table, ordered by primary key, as a list."""
+    """SELECT ... FOR NO KEY UPDATE OF the queryset's own table, ordered by primary key, as a list.
+
+    NO KEY: the lockers change a row's values (a balance, a hold total), never its key. Such locks
+    serialise each other exactly as FOR UPDATE would, but not the foreign-key checks of rows that
+    merely point at the locked one (a hold naming a merchant's payable takes FOR KEY SHARE on it), so
+    a pre-order never queues behind a sale, a settlement or another pre-order on that payable."""
     if not connection.in_atomic_block:
         raise RuntimeError("lock_objects must run inside transaction.atomic()")
     lock_timeout_set(seconds=timeout_seconds)
-    return list(queryset.select_for_update(of=("self",)).order_by("pk"))
+    return list(queryset.select_for_update(of=("self",), no_key=True).order_by("pk"))

@@ -456,7 +456,14 @@ class VoucherRedemptionOutput(serializers.Serializer):
     void_until = serializers.SerializerMethodField(help_text="Until when the terminal may void it.")
     voided_at = serializers.DateTimeField(allow_null=True)
     settlement_id = serializers.IntegerField(allow_null=True)
-    lines = VoucherRedemptionLineOutput(many=True)
+    lines = serializers.SerializerMethodField()
+
+    @extend_schema_field(VoucherRedemptionLineOutput(many=True))
+    def get_lines(self, redemption) -> list:
+        """A new redemption's lines come as context["lines"], read with it (vouchers/queries.py); a
+        listed one's are prefetched with the list."""
+        lines = self.context["lines"] if "lines" in self.context else redemption.lines.all()
+        return VoucherRedemptionLineOutput(lines, many=True).data
 
     def get_void_until(self, redemption) -> datetime:
         return serializers.DateTimeField().to_representation(redemption.created_at + settings.VOUCHER_VOID_WINDOW)

@@ -225,8 +225,11 @@ class VoucherRedemptionListView(LookupThrottledMixin, GenericAPIView):
             ),
         )
         # A new redemption comes back with its lines and vouchers; a replay is read again.
-        redemption = _redemption(request.auth_terminal.merchant, redeemed.redemption.pk) if redeemed.replayed else redeemed.redemption
-        return Response(VoucherRedemptionOutput(redemption).data, status=status.HTTP_201_CREATED)
+        if redeemed.replayed:
+            output = VoucherRedemptionOutput(_redemption(request.auth_terminal.merchant, redeemed.redemption.pk))
+        else:
+            output = VoucherRedemptionOutput(redeemed.redemption, context={"lines": redeemed.lines})
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
 
 class VoucherRedemptionVoidView(APIView):
