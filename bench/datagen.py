@@ -257,8 +257,10 @@ class Generator:
             identifier = card_identifier(self.seed, i)
             cards.append((card_first + i, student_id, card_identifier_hash(identifier), identifier[-4:], "active", issued, issued))
             self.card_ids.append(card_first + i)
-            # Every card has caps, so every charge runs the cap queries; high enough not to decline here.
-            controls.append((controls_first + i, student_id, rng.choice([3000, 4000, 5000]), rng.choice([12000, 15000, 20000]), [], 500))
+            # Every card has caps, so every charge runs the cap queries; high enough never to decline in a run
+            # (the hot scenario sells to one school's cards over and over: at $30 a day, a third of its sales
+            # were cap declines once the paths got fast, and a decline is cheaper than a sale).
+            controls.append((controls_first + i, student_id, rng.choice([30000, 40000, 50000]), rng.choice([120000, 150000, 200000]), [], 500))
             allergens = sorted(rng.sample(ALLERGENS, rng.choice([1, 1, 2]))) if rng.random() < 0.12 else []
             if allergens:
                 self.allergens[i] = allergens
