@@ -7,8 +7,9 @@ once as SQL in their app's `queries.py`, where they can be read and reviewed, an
 
 Only public interfaces are used: `connection.cursor()`, the Model `_meta` API
 (`concrete_fields`), `Field.from_db_value()` (each field's documented conversion of what the
-database returns) and `Model.from_db()` (Django's documented hook for loading a model from a row). A row is split into consecutive column groups, one per model named in the call, in the
-order of `columns()`; a LEFT JOIN that found nothing gives a group of NULLs, loaded as None.
+database returns) and `Model.from_db()` (Django's documented hook for loading a model from a row).
+A row is split into consecutive column groups, one per model named in the call, in the order of
+`columns()`; a LEFT JOIN that found nothing gives a group whose primary key is NULL, loaded as None.
 Related rows are attached by plain assignment (`card.student = student`), which is the public
 way to fill a foreign key's cache.
 
@@ -49,7 +50,7 @@ def columns(model: type[Model], alias: str) -> str:
 
 def fetch(sql: str, params: Sequence, models: Sequence[type[Model]]) -> list[tuple[Model | None, ...]]:
     """Run `sql` (selecting `columns(model, ...)` of each of `models`, in that order) and load every
-    row as a tuple of instances; a group that is all NULL (a LEFT JOIN that found nothing) is None."""
+    row as a tuple of instances; a group whose primary key is NULL (a LEFT JOIN that found nothing) is None."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
