@@ -15,6 +15,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # The reference apps (web/): the merchant terminal at /terminal/, the guardian app at /app/.
+    path("", include("web.urls")),
 ]
 
 # The benchmark's baseline endpoint exists only under config.settings_bench (`make bench`).
