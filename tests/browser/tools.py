@@ -7,7 +7,6 @@ Chromium is Debian's `chromium` package (README, "Browser tests"): playwright-co
 root), it is installed here; when it cannot be had, the tests fail, never skip.
 """
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.toolchain import CACHE, ROOT, _locked, _run
+from tests.integration.toolchain import ROOT, _locked, locked_node_modules
 
 FRONTEND = ROOT / "web" / "frontend"
 BUILT = ROOT / "web" / "static" / "web"
@@ -24,23 +23,7 @@ CHROMIUM = Path(os.environ.get("TUCKBOX_CHROMIUM", "/usr/bin/chromium"))
 
 def web_modules() -> Path:
     """node_modules of web/frontend, from its committed lock file."""
-    if not shutil.which("node") or not shutil.which("npm"):
-        pytest.fail("node and npm are needed to build and drive the web apps")
-    lock = (FRONTEND / "package-lock.json").read_bytes()
-    prefix = CACHE / f"web-apps-{hashlib.sha256(lock).hexdigest()[:12]}"
-    with _locked("web-apps"):
-        if not (prefix / ".installed").exists():
-            prefix.mkdir(parents=True, exist_ok=True)
-            for name in ("package.json", "package-lock.json"):
-                shutil.copy(FRONTEND / name, prefix / name)
-            try:
-                installed = _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], timeout=600, cwd=prefix)
-            except (OSError, subprocess.SubprocessError) as exc:
-                pytest.fail(f"web/frontend's packages cannot be installed: {exc}")
-            if installed.returncode:
-                pytest.fail(f"web/frontend's packages cannot be installed (no network?): {installed.stderr[-800:]}")
-            (prefix / ".installed").touch()
-    return prefix / "node_modules"
+    return locked_node_modules(FRONTEND, "web/frontend (the web apps)")
 
 
 def chromium() -> Path:

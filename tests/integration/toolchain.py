@@ -87,25 +87,31 @@ def node_bin() -> Path:
 TYPESCRIPT_EXAMPLE = ROOT / "examples" / "typescript"
 
 
-def typescript_example_modules() -> Path:
-    """node_modules of examples/typescript, installed with `npm ci` from its committed lock file."""
+def locked_node_modules(project: Path, what: str) -> Path:
+    """node_modules of an npm project of ours, installed once with `npm ci` from its committed lock
+    file into a cache keyed by the lock file's hash (xdist workers share it: one installs)."""
     if not shutil.which("node") or not shutil.which("npm"):
-        pytest.fail("node and npm are needed to build and run examples/typescript")
-    lock = (TYPESCRIPT_EXAMPLE / "package-lock.json").read_bytes()
-    prefix = CACHE / f"typescript-example-{hashlib.sha256(lock).hexdigest()[:12]}"
-    with _locked("typescript-example"):
+        pytest.fail(f"node and npm are needed for {what}")
+    lock = (project / "package-lock.json").read_bytes()
+    prefix = CACHE / f"{project.name}-{hashlib.sha256(lock).hexdigest()[:12]}"
+    with _locked(project.name):
         if not (prefix / ".installed").exists():
             prefix.mkdir(parents=True, exist_ok=True)
             for name in ("package.json", "package-lock.json"):
-                shutil.copy(TYPESCRIPT_EXAMPLE / name, prefix / name)
+                shutil.copy(project / name, prefix / name)
             try:
                 installed = _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], timeout=600, cwd=prefix)
             except (OSError, subprocess.SubprocessError) as exc:
-                pytest.fail(f"examples/typescript's packages cannot be installed: {exc}")
+                pytest.fail(f"the packages of {what} cannot be installed: {exc}")
             if installed.returncode:
-                pytest.fail(f"examples/typescript's packages cannot be installed (no network?): {installed.stderr[-500:]}")
+                pytest.fail(f"the packages of {what} cannot be installed (no network?): {installed.stderr[-800:]}")
             (prefix / ".installed").touch()
     return prefix / "node_modules"
+
+
+def typescript_example_modules() -> Path:
+    """node_modules of examples/typescript."""
+    return locked_node_modules(TYPESCRIPT_EXAMPLE, "examples/typescript")
 
 
 def run(command: list, *, timeout: int = 240, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
