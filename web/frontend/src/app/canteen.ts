@@ -19,12 +19,14 @@ async function menus(studentId: number, date: string): Promise<Menu[]> {
 }
 
 export async function canteenScreen(root: HTMLElement, nav: HTMLElement, student: Schemas["StudentOutput"], tabs: HTMLElement, date?: string): Promise<void> {
-  const day = date ?? new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  // Tomorrow in the school's own time zone (the day its cut-offs are counted in), not the phone's.
+  const zone = student.school.time_zone ?? "Australia/Sydney";
+  const day = date ?? new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(Date.now() + 86_400_000);
   const picker = h("input", { type: "date", name: "date", value: day });
-  picker.addEventListener("change", () => void canteenScreen(root, nav, student, tabs, picker.value));
+  picker.addEventListener("change", () => { if (picker.value && picker.value !== day) void canteenScreen(root, nav, student, tabs, picker.value); });
   const result = h("div", { "aria-live": "polite" });
   const list = await menus(student.id, day);
-  show(root, nav, tabs, h("h1", {}, `Canteen for ${student.first_name}`), field("Day", picker), result,
+  show(root, nav, tabs, h("h1", { "data-menu-day": day }, `Canteen for ${student.first_name}`), field("Day", picker), result,
     ...list.map((menu) => periodSection(student, menu, result)),
     list.length ? null : h("p", {}, "No canteen service that day."));
 }
