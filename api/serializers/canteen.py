@@ -79,6 +79,11 @@ class StudentMenuItemOutput(MenuItemOutput):
     banned = serializers.BooleanField(help_text="A guardian banned the item or its category.")
 
 
+class PeriodChoiceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class StudentMenuOutput(serializers.Serializer):
     service_date = serializers.DateField()
     period_id = serializers.IntegerField()
@@ -86,6 +91,9 @@ class StudentMenuOutput(serializers.Serializer):
     cutoff_at = serializers.DateTimeField(help_text="Orders for this day and period close at this instant (the period's school-local cut-off).")
     ordering_open = serializers.BooleanField()
     items = StudentMenuItemOutput(many=True)
+    periods = PeriodChoiceOutput(
+        many=True, help_text="The school's open service periods in the day's order, this one included: ask with `period_id` for another's menu."
+    )
 
 
 class FoodProfileInput(serializers.Serializer):

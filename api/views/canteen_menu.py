@@ -317,6 +317,7 @@ class StudentMenuView(APIView):
                     "cutoff_at": "2026-12-01T22:30:00Z",
                     "ordering_open": True,
                     "items": [{**MENU_ITEM_EXAMPLE, "allergen_conflicts": ["egg"], "banned": False}],
+                    "periods": [{"id": 1, "name": "Recess"}, {"id": 2, "name": "Lunch"}],
                 },
                 response_only=True,
             )
@@ -341,6 +342,7 @@ class StudentMenuView(APIView):
             "cutoff_at": calendar.cutoff_instant(school, day, period),
             "ordering_open": ordering_open,
             "items": items,
+            "periods": [choice for choice in periods.periods_of(school) if choice.is_active],
         }
         return Response(StudentMenuOutput(payload).data)
 

@@ -75,7 +75,7 @@ async function guardian(browser) {
   await page.getByRole("button", { name: /Mia Nguyen/ }).click();
   await page.getByRole("heading", { name: "Mia's card" }).waitFor();
   await page.getByLabel("Move from wallet to card ($)").fill("10.00");
-  await page.getByRole("button", { name: "Fund card" }).click();
+  await page.getByRole("button", { name: "Fund card" }).dblclick(); // a double tap moves the money once (asserted on the server)
   await page.locator("[data-card=balance]", { hasText: "$10.00" }).waitFor();
   await page.getByLabel("Weekly cap ($, empty for none)").fill("5.00");
   await page.getByRole("button", { name: "Save limits" }).click();
@@ -101,6 +101,7 @@ async function guardian(browser) {
   const ordered = page.locator("p.ok", { hasText: "Ordered" });
   await ordered.waitFor();
   out.screens.order = await text(ordered);
+  out.screens.order_shown = await text(page.locator("[data-order=placed]")); // the period now shows the order, not the menu
   await check(page, "app-canteen");
 
   await page.getByRole("button", { name: "Events" }).click();

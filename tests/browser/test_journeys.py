@@ -58,6 +58,7 @@ def test_a_guardian_tops_up_funds_caps_orders_signs_and_shows_a_voucher(world, e
     assert "Contains peanut: Mia is allergic" in screens["satay_warning"]
     assert screens["allergen_refusal"].startswith("The order contains an allergen declared for this child.")
     assert "$6.50" in screens["order"]
+    assert "1 × Chicken wrap" in screens["order_shown"] and "Cancel this order" in screens["order_shown"]
     assert "Signed up: confirmed" in screens["signup"]
     assert "Active Kids" in screens["voucher"] and "$100.00 left" in screens["voucher"]
     assert world.voucher.number in screens["voucher"].replace("-", "")  # shown in groups of five, as printed

@@ -205,6 +205,18 @@ def test_the_childs_menu_is_the_periods_menu_with_its_cutoff(canteen, recess, fr
     assert sorted(item["name"] for item in at_recess["items"]) == ["Apple juice", "Fruit cup"]
     assert (at_lunch["period"], at_lunch["cutoff_at"]) == ("Lunch", "2026-12-01T21:30:00Z")
     assert sorted(item["name"] for item in at_lunch["items"]) == ["Apple juice", "Chicken wrap", "Satay skewer"]
+    lunch = default_period(canteen.school)
+    expected = [{"id": recess.pk, "name": "Recess"}, {"id": lunch.pk, "name": "Lunch"}]  # by cut-off: recess first
+    assert at_recess["periods"] == at_lunch["periods"] == expected
+
+
+def test_a_closed_period_is_not_offered_to_guardians(canteen, recess):
+    recess.is_active = False
+    recess.save()
+
+    menu = canteen.guardian_client.get(f"/api/v1/students/{canteen.student.pk}/menu?date=2026-12-02").json()
+
+    assert menu["periods"] == [{"id": default_period(canteen.school).pk, "name": "Lunch"}]
 
 
 def test_staff_put_an_item_on_periods_through_the_menu_api(canteen, recess, client_for):

@@ -4309,6 +4309,10 @@ export interface components {
             customer_id: string;
             publishable_key: string;
         };
+        PeriodChoiceOutput: {
+            id: number;
+            name: string;
+        };
         PrepClassOutput: {
             roll_class: string;
             orders: components["schemas"]["PrepLabelOutput"][];
@@ -4884,6 +4888,8 @@ export interface components {
             cutoff_at: string;
             ordering_open: boolean;
             items: components["schemas"]["StudentMenuItemOutput"][];
+            /** @description The school's open service periods in the day's order, this one included: ask with `period_id` for another's menu. */
+            periods: components["schemas"]["PeriodChoiceOutput"][];
         };
         StudentOutput: {
             readonly id: number;

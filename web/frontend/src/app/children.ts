@@ -1,7 +1,7 @@
 // A child's card: balance, moving money onto it, caps, category bans, freeze. Every number
 // shown after a change is the server's answer, re-read, not a local sum.
-import { cents, idempotencyKey, money, type Schemas } from "../shared/api";
-import { field, formValues, h, show } from "../shared/dom";
+import { cents, Intent, money, type Schemas } from "../shared/api";
+import { field, formValues, h, oneAtATime, show, submitted } from "../shared/dom";
 import { api } from "./session";
 import { said } from "./ui";
 
@@ -9,8 +9,10 @@ const CATEGORIES: Schemas["MerchantCategoryEnum"][] = ["canteen", "uniform_shop"
 const capCents = (text: string | undefined) => (text?.trim() ? cents(text) : null);
 
 export async function childrenScreen(root: HTMLElement, nav: HTMLElement, open: (s: Schemas["StudentOutput"]) => void): Promise<void> {
-  const { data } = await api.GET("/api/v1/students");
-  show(root, nav, h("h1", {}, "Children"),
+  const { data, error, response } = await api.GET("/api/v1/students");
+  const result = h("div", {});
+  if (!data) said(result, null, error, response.status);
+  show(root, nav, h("h1", {}, "Children"), result,
     h("ul", {}, ...(data?.results ?? []).map((s) => h("li", {},
       h("button", { type: "button", class: "secondary", onclick: () => open(s) }, `${s.first_name} ${s.last_name} · ${s.school.name}`)))));
 }
@@ -24,27 +26,26 @@ export async function cardScreen(root: HTMLElement, nav: HTMLElement, student: S
     show(root, nav, tabs, h("h1", {}, `${student.first_name}'s card`), result);
     return said(result, null, error, response.status);
   }
+  const funding = new Intent();
   const fund = h("form", {
-    onsubmit: async (event: Event) => {
-      event.preventDefault();
-      const amount = cents(formValues(event.target as HTMLFormElement).amount ?? "") ?? 0;
-      const moved = await api.POST("/api/v1/students/{student_id}/card/fund", { params: { path, header: { "Idempotency-Key": idempotencyKey() } }, body: { amount } });
+    onsubmit: submitted(result, async (form) => {
+      const amount = cents(formValues(form).amount ?? "") ?? 0;
+      const moved = await api.POST("/api/v1/students/{student_id}/card/fund", { params: { path, header: { "Idempotency-Key": funding.key({ amount }) } }, body: { amount } });
+      funding.answered(moved.response, moved.error);
       if (!moved.data) return said(result, null, moved.error, moved.response.status);
       await again();
-    },
+    }),
   }, field("Move from wallet to card ($)", h("input", { name: "amount", inputmode: "decimal", required: true })), h("button", { type: "submit" }, "Fund card"));
   const dollars = (value: number | null) => (value === null ? "" : (value / 100).toFixed(2));
   const controls = h("form", {
-    onsubmit: async (event: Event) => {
-      event.preventDefault();
-      const form = event.target as HTMLFormElement;
+    onsubmit: submitted(result, async (form) => {
       const values = formValues(form);
       const banned = [...form.querySelectorAll<HTMLInputElement>("input[name=ban]:checked")].map((i) => i.value as Schemas["MerchantCategoryEnum"]);
       const saved = await api.PATCH("/api/v1/students/{student_id}/card/controls", {
         params: { path }, body: { daily_cap: capCents(values.daily_cap), weekly_cap: capCents(values.weekly_cap), banned_categories: banned } });
       if (!saved.data) return said(result, null, saved.error, saved.response.status);
       await again();
-    },
+    }),
   },
     field("Daily cap ($, empty for none)", h("input", { name: "daily_cap", inputmode: "decimal", value: dollars(card.controls.daily_cap) })),
     field("Weekly cap ($, empty for none)", h("input", { name: "weekly_cap", inputmode: "decimal", value: dollars(card.controls.weekly_cap) })),
@@ -52,12 +53,12 @@ export async function cardScreen(root: HTMLElement, nav: HTMLElement, student: S
       h("input", { type: "checkbox", name: "ban", value: c, checked: card.controls.banned_categories.includes(c) }), ` ${c.replace("_", " ")}`))),
     h("button", { type: "submit" }, "Save limits"));
   const frozen = card.card?.status === "frozen";
-  const toggle = h("button", { type: "button", class: "secondary", onclick: async () => {
+  const toggle: HTMLButtonElement = h("button", { type: "button", class: "secondary", onclick: () => void oneAtATime(toggle, result, async () => {
     const answer = frozen ? await api.POST("/api/v1/students/{student_id}/card/unfreeze", { params: { path } })
       : await api.POST("/api/v1/students/{student_id}/card/freeze", { params: { path } });
     if (!answer.data) return said(result, null, answer.error, answer.response.status);
     await again();
-  } }, frozen ? "Unfreeze card" : "Freeze card");
+  }) }, frozen ? "Unfreeze card" : "Freeze card");
   show(root, nav, tabs, h("h1", {}, `${student.first_name}'s card`),
     h("section", { class: "card" },
       h("p", { "data-card": "balance" }, `Card balance: ${money(card.available, card.currency)}`),

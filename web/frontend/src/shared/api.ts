@@ -19,9 +19,26 @@ export function makeClient(headers: () => Record<string, string>) {
   return client;
 }
 
-/** A fresh key per money POST; a retry of the same action would reuse it. */
-export function idempotencyKey(): string {
-  return crypto.randomUUID();
+/**
+ * The Idempotency-Key of one intended money action, not of one tap. While a request has had no
+ * answer (no connection, a 5xx, or 409 idempotency_request_in_progress), sending the same request
+ * again reuses its key, so the server replays its first outcome instead of moving money twice. A
+ * definitive answer, or a different request (another amount), starts a new key: the next $4 sale
+ * on the same card is a new sale, not a replay of the last one.
+ */
+export class Intent {
+  private pending?: { request: string; key: string };
+
+  key(request: unknown = null): string {
+    const text = JSON.stringify(request);
+    if (this.pending?.request !== text) this.pending = { request: text, key: crypto.randomUUID() };
+    return this.pending.key;
+  }
+
+  /** Call with the server's answer: only an answer that may not be final keeps the key. */
+  answered(response: Response, problem?: { code?: string }): void {
+    if (response.status < 500 && problem?.code !== "idempotency_request_in_progress") this.pending = undefined;
+  }
 }
 
 export function money(cents: number, currency = "AUD"): string {

@@ -1,6 +1,6 @@
 // Voucher desk: scan or type, preview (writes nothing), redeem an amount, void within the window.
-import { cents, idempotencyKey, money, type Schemas } from "../shared/api";
-import { field, formValues, h, show } from "../shared/dom";
+import { cents, Intent, money, type Schemas } from "../shared/api";
+import { field, formValues, h, oneAtATime, show, submitted } from "../shared/dom";
 import { approved, declined } from "./outcome";
 import { scannerControls } from "./scanner";
 import { api, terminal } from "./session";
@@ -10,22 +10,21 @@ type Credential = Schemas["VoucherCredentialInputRequest"];
 export function voucherScreen(root: HTMLElement): void {
   const result = h("div", { "aria-live": "assertive" });
   const typed = h("form", {
-    onsubmit: (event: Event) => {
-      event.preventDefault();
-      const values = formValues(event.target as HTMLFormElement);
-      void preview(root, result, { number: values.number ?? "", date_of_birth: values.date_of_birth ?? "" });
-    },
+    onsubmit: submitted(result, async (form) => {
+      const values = formValues(form);
+      await preview(result, { number: values.number ?? "", date_of_birth: values.date_of_birth ?? "" });
+    }),
   },
     field("Voucher number", h("input", { name: "number", required: true, autocomplete: "off" })),
     field("Child's date of birth", h("input", { name: "date_of_birth", type: "date", required: true })),
     h("button", { type: "submit" }, "Check voucher"));
   show(root, h("h1", {}, "Redeem a voucher"),
-    h("section", { class: "card" }, h("h2", {}, "Scan"), scannerControls((text) => void preview(root, result, { qr: text }))),
+    h("section", { class: "card" }, h("h2", {}, "Scan"), scannerControls((text) => void oneAtATime(result, result, () => preview(result, { qr: text })))),
     h("section", { class: "card" }, h("h2", {}, "Or type it"), typed),
     result);
 }
 
-async function preview(root: HTMLElement, result: HTMLElement, credential: Credential): Promise<void> {
+async function preview(result: HTMLElement, credential: Credential): Promise<void> {
   result.replaceChildren(h("p", { class: "outcome pending" }, "Checking with the server…"));
   const { data, error, response } = await api.POST("/api/v1/terminal/vouchers/preview", { body: credential });
   if (!data) return void result.replaceChildren(declined("Voucher refused", error, response.status));
@@ -34,14 +33,14 @@ async function preview(root: HTMLElement, result: HTMLElement, credential: Crede
     return void result.replaceChildren(declined(`Voucher ${data.number} cannot be used`, problem, 422));
   }
   const categories = data.categories.filter((c) => terminal.info?.merchant_categories.includes(c));
+  const redemption = new Intent();
   const form = h("form", {
-    onsubmit: (event: Event) => {
-      event.preventDefault();
-      const values = formValues(event.target as HTMLFormElement);
+    onsubmit: submitted(result, async (submittedForm) => {
+      const values = formValues(submittedForm);
       const amount = cents(values.amount ?? "");
       if (amount === null) return void result.append(h("p", { class: "error", role: "alert" }, "Type the amount in dollars, e.g. 25.00"));
-      void redeem(result, credential, amount, values.category ?? "", data);
-    },
+      await redeem(result, redemption, credential, amount, values.category ?? "", data);
+    }),
   },
     field("Amount to redeem ($)", h("input", { name: "amount", inputmode: "decimal", required: true, autocomplete: "off" })),
     field("Category", h("select", { name: "category" }, ...categories.map((c) => h("option", { value: c }, c.replace("_", " "))))),
@@ -51,30 +50,32 @@ async function preview(root: HTMLElement, result: HTMLElement, credential: Crede
     h("p", {}, `Voucher ${data.number}, ${money(data.remaining_value)} left of ${money(data.face_value)}, expires ${data.expires_on}.`),
     h("p", {}, data.use_rule === "single_use" ? "Single use: anything not spent now is forfeited." : "Partial use: the rest stays on the voucher."),
     form));
-  void root;
 }
 
-async function redeem(result: HTMLElement, credential: Credential, amount: number, category: string, voucher: Schemas["VoucherPreviewOutput"]) {
+async function redeem(result: HTMLElement, redemption: Intent, credential: Credential, amount: number, category: string, voucher: Schemas["VoucherPreviewOutput"]) {
   const body: Schemas["VoucherRedeemInputRequest"] = { vouchers: [credential], amount, description: "Terminal redemption" };
   if (category) body.category = category as Schemas["MerchantCategoryEnum"];
   result.replaceChildren(h("p", { class: "outcome pending" }, "Redeeming…"));
   const { data, error, response } = await api.POST("/api/v1/terminal/voucher-redemptions", {
-    params: { header: { "Idempotency-Key": idempotencyKey() } },
+    params: { header: { "Idempotency-Key": redemption.key(body) } },
     body,
   });
+  redemption.answered(response, error);
   if (!data) return void result.replaceChildren(declined("Not redeemed", error, response.status));
-  const voidButton = h("button", { type: "button", class: "secondary", onclick: () => void voidIt(result, data.redemption_id) },
-    "Void this redemption");
+  const voiding = new Intent();
+  const voidButton: HTMLButtonElement = h("button", { type: "button", class: "secondary",
+    onclick: () => void oneAtATime(voidButton, result, () => voidIt(result, voiding, data.redemption_id)) }, "Void this redemption");
   result.replaceChildren(
     approved("Redeemed", money(data.amount), `${voucher.program.name}, voucher ${voucher.number}`, `Redemption #${data.redemption_id}`,
       data.void_until ? `Can be voided until ${new Date(data.void_until).toLocaleTimeString()}` : ""),
     voidButton);
 }
 
-async function voidIt(result: HTMLElement, redemptionId: number) {
+async function voidIt(result: HTMLElement, voiding: Intent, redemptionId: number) {
   const { data, error, response } = await api.POST("/api/v1/terminal/voucher-redemptions/{redemption_id}/void", {
-    params: { path: { redemption_id: redemptionId }, header: { "Idempotency-Key": idempotencyKey() } },
+    params: { path: { redemption_id: redemptionId }, header: { "Idempotency-Key": voiding.key() } },
   });
+  voiding.answered(response, error);
   result.replaceChildren(data ? approved("Voided", money(data.amount), `Redemption #${data.redemption_id} is cancelled; the value is back on the voucher.`)
     : declined("Not voided", error, response.status));
 }
