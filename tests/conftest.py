@@ -8,6 +8,7 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from api.auth import tokens_for_new_session
+from config.celery import app as celery_app
 from tests.factories import TEST_PASSWORD  # noqa: F401 - re-exported for tests
 from wallet.terminal_keys import terminal_create
 
@@ -103,3 +104,13 @@ def terminal_client():
         return client
 
     return make
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in-process when enqueued: a live server's after-commit work (Stripe and fake-gateway
+    event processing, webhook deliveries) is done before the test reads its outcome."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import pytest
 
 from canteen.models import CanteenSettings, FoodProfile, MenuItem
-from config.celery import app as celery_app
 from core import clock
 from events import services as events
 from tests.factories import (
@@ -80,12 +79,3 @@ def world(live_server, settings, eager_tasks) -> World:
         wrap=MenuItem.objects.create(school=school, name="Chicken wrap", price=650, category="lunch", allergens=["gluten"]),
         satay=MenuItem.objects.create(school=school, name="Satay skewer", price=400, category="lunch", allergens=["peanut"]),
     )
-
-
-@pytest.fixture
-def eager_tasks():
-    """The live server's after-commit work (the fake gateway's webhook processing) runs in-process."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous

@@ -30,7 +30,6 @@ import pytest
 import time_machine
 
 from canteen.models import CanteenSettings, MenuItem
-from config.celery import app as celery_app
 from tests.factories import TEST_PASSWORD, MerchantFactory, SchoolFactory, StaffFactory, StudentFactory
 from tests.integration import toolchain
 from tests.webhooks.receiver import Receiver, load_verify_recipe
@@ -159,15 +158,6 @@ def world(live_server, settings) -> World:
             wrap=MenuItem.objects.create(school=school, name="Chicken wrap", price=650, category="lunch"),
             juice=MenuItem.objects.create(school=school, name="Apple juice", price=300, category="drink"),
         )
-
-
-@pytest.fixture
-def eager_tasks():
-    """The live server's after-commit work (Stripe event processing, webhook deliveries) runs in-process."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def sign_in(tbx, world: World, email: str, password: str = TEST_PASSWORD):
