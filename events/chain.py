@@ -5,9 +5,9 @@ record_hash = SHA-256( previous_hash || "\n" || canonical content )
 The canonical content is every fact of the record (who, under which link, for
 which student, which form version and its hash, the answers, the strokes and
 the PNG's hash, the typed name and statement, when, from where) as sorted-key
-JSON. Appending takes the event's `ConsentEventChain` row lock, so concurrent
-sign-ups to one event queue and its chain never forks, while sign-ups to other
-events of the school append to their own chains at the same time. Records from
+JSON. Appending (events/services/signup_place.py) takes the event's `ConsentEventChain` row
+lock, so concurrent sign-ups to one event queue and its chain never forks, while sign-ups to
+other events of the school append to their own chains at the same time. Records from
 before per-event chains (version 1) form their school's chain, verified as before. Verifying recomputes every hash from
 the stored facts: any edit made behind the application's back (the table
 refuses UPDATE, but a superuser can disable that) breaks the chain from that
@@ -22,9 +22,6 @@ and counts it, and the records after it still verify in full against its stored 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.db import connection
-
-from core import clock
 from events.canonical import canonical_json, sha256_hex
 from events.consent_forms import form_content_hash
 from events.models import GENESIS_HASH, ConsentChain, ConsentEventChain, ConsentRecord
@@ -64,31 +61,6 @@ def record_content(record: ConsentRecord) -> dict:
 
 def record_hash(record: ConsentRecord, previous_hash: str) -> str:
     return sha256_hex(previous_hash.encode() + b"\n" + canonical_json(record_content(record)))
-
-
-def _lock_chain(event_id: int) -> ConsentEventChain:
-    if not connection.in_atomic_block:
-        raise RuntimeError("the consent chain is appended inside transaction.atomic()")
-    ConsentEventChain.objects.get_or_create(event_id=event_id)
-    return ConsentEventChain.objects.select_for_update().get(event_id=event_id)
-
-
-def consent_append_locked(record: ConsentRecord) -> ConsentRecord:
-    """Give `record` (unsaved, all facts set) its place in its event's chain and save it.
-
-    Takes the event's chain lock; the caller's transaction holds it until commit.
-    """
-    chain = _lock_chain(record.event_id)
-    record.event_chain = True
-    record.sequence = chain.length + 1
-    record.previous_hash = chain.head_hash
-    record.signature_png_sha256 = sha256_hex(bytes(record.signature_png))
-    # What the database will give back: microseconds, UTC.
-    record.signed_at = record.signed_at.astimezone(UTC)
-    record.record_hash = record_hash(record, record.previous_hash)
-    record.save(force_insert=True)
-    ConsentEventChain.objects.filter(pk=chain.pk).update(length=record.sequence, head_hash=record.record_hash, updated_at=clock.now())
-    return record
 
 
 @dataclass

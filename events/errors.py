@@ -141,3 +141,8 @@ class EventNotFound(NotFoundError):
 class SignupAlreadyPaid(SignupNotPayable):
     code = "signup_already_paid"
     default_message = "This place is already paid for."
+
+
+class SignupBusy(ConflictError):
+    code = "lock_timeout"
+    default_message = "The event kept changing while this sign-up was being made; nothing was saved. Try again."

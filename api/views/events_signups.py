@@ -42,7 +42,7 @@ from wallet import accounts
 SIGN_CODES = {
     403: ["permission_missing"],
     404: ["event_not_found"],
-    409: ["event_not_open", "form_version_stale", "already_signed_up", "waitlist_full"],
+    409: ["event_not_open", "form_version_stale", "already_signed_up", "waitlist_full", "lock_timeout"],
     422: [
         "signup_deadline_passed",
         "student_not_eligible",

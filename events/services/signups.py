@@ -7,7 +7,6 @@ from django.db import transaction
 
 from core import clock
 from events import notices, webhook_events
-from events.chain import consent_append_locked
 from events.consent_forms import answers_validate
 from events.errors import (
     AlreadySignedUp,
@@ -15,6 +14,7 @@ from events.errors import (
     EventNotFound,
     EventNotOpen,
     FormVersionStale,
+    SignupBusy,
     SignupDeadlinePassed,
     SignupNotFound,
     SignupStateInvalid,
@@ -25,8 +25,9 @@ from events.errors import (
 )
 from events.models import HOLDS_PLACE, LIVE, ConsentRecord, Event, EventStatus, Signup, SignupStatus
 from events.rules import is_eligible, refund_amount, signups_open
+from events.services import signup_place
 from events.services.payments import refund_locked
-from events.services.places import places_taken_locked, release_overdue_locked
+from events.services.places import event_places_refresh, release_overdue_locked
 from events.signature import signature_prepare
 from guardians import leavers
 from guardians.errors import PermissionMissing, StudentHasLeft
@@ -59,6 +60,30 @@ def _lock_open_event(event_id: int, *, school_id: int) -> Event:
     return event
 
 
+def _open_event(event_id: int, *, school_id: int) -> Event:
+    """The event as it is now, read without a lock: `place` re-checks under the lock what was judged on it."""
+    event = Event.objects.select_related("school", "consent_form").filter(pk=event_id, school_id=school_id).first()
+    if event is None or event.status == EventStatus.DRAFT:
+        raise EventNotFound()
+    if event.status != EventStatus.PUBLISHED:
+        raise EventNotOpen("This event has been cancelled.")
+    return event
+
+
+def _consenting_link(link_id: int) -> GuardianLink:
+    link = GuardianLink.objects.select_related("guardian__user", "student__school").get(pk=link_id)
+    if not link.is_active:
+        raise PermissionMissing("Your link to this student has been revoked.")
+    if not link.can_give_consent:
+        raise PermissionMissing("Your link to this student does not carry consent permission.")
+    return link
+
+
+# How often a sign-up reads and checks again when what it checked changed before it got the lock
+# (an edit, a revoked link, a freed place to give to the waitlist first): each retry sees the change.
+PLACE_ATTEMPTS = 3
+
+
 def signup_sign(
     *,
     event_id: int,
@@ -72,9 +97,11 @@ def signup_sign(
 ) -> Signup:
     """Consent for a child, signed by hand, and take a place (or a waitlist spot).
 
-    Lock order: event, guardian link, the school's consent chain. Checks run
-    after the locks; a refusal writes nothing. Over capacity the child goes to
-    the waitlist (not an error); a full capped waitlist is `waitlist_full`.
+    The rules are checked on the event and the link read without a lock; then one call
+    (events/services/signup_place.py) locks the event, the link and the event's consent chain, checks
+    that nothing judged has changed, and places or waitlists the child; a second call appends the
+    consent record. A refusal writes nothing. Over capacity the child goes to the waitlist (not an
+    error); a full capped waitlist is `waitlist_full`.
     """
     if statement_accepted is not True:
         raise ConsentStatementRequired()
@@ -82,63 +109,62 @@ def signup_sign(
     if not 2 <= len(name) <= 160:
         raise TypedNameInvalid()
     drawn = signature_prepare(signature)  # rendering is slow: do it before taking any lock
-    now = clock.now()
-    with transaction.atomic(durable=True):
-        event = _lock_open_event(event_id, school_id=link.student.school_id)
-        link = _lock_link(link.pk)
+    for _ in range(PLACE_ATTEMPTS):
+        now = clock.now()
+        event = _open_event(event_id, school_id=link.student.school_id)
+        link = _consenting_link(link.pk)
         student = link.student
         if not signups_open(event, now=now):
             raise SignupDeadlinePassed()
         if not is_eligible(event, student):
             raise StudentNotEligible()
-        if leavers.student_gone_on(student.pk, event.starts_at.astimezone(ZoneInfo(event.school.time_zone)).date()):
+        event_day = event.starts_at.astimezone(ZoneInfo(event.school.time_zone)).date()
+        if leavers.student_gone_on(student.pk, event_day):
             raise StudentHasLeft()
         form = event.consent_form
         if form_hash != form.content_hash:
             raise FormVersionStale(current_form_hash=form.content_hash)
         cleaned = answers_validate(questions=form.questions, answers=answers)
-        release_overdue_locked(event, now=now)
-        if Signup.objects.filter(event=event, student=student, status__in=LIVE).exists():
+        with transaction.atomic(durable=True):
+            placed = signup_place.place(event=event, link=link, leaving_day=event_day, now=now)
+            if placed.code == "placed":
+                signup = placed.signup
+                signup.consent = signup_place.consent_append(
+                    ConsentRecord(
+                        school=event.school,
+                        event=event,
+                        signup=signup,
+                        guardian=link.guardian,
+                        link=link,
+                        student=student,
+                        form_version=form,
+                        form_hash=form.content_hash,
+                        answers=cleaned,
+                        signature_strokes=drawn.strokes,
+                        signature_png=drawn.png,
+                        typed_name=name,
+                        statement=form.content["statement"],
+                        signed_at=now,
+                        ip_address=evidence.ip_address[:45],
+                        user_agent=evidence.user_agent[:400],
+                    ),
+                    sequence=placed.sequence,
+                    previous_hash=placed.previous_hash,
+                    now=now,
+                )
+                notices.signup_changed(signup)
+                if signup.status == SignupStatus.CONFIRMED:  # a free event: confirmed as it is signed
+                    webhook_events.signup_confirmed_publish(signup=signup)
+                return signup
+        if placed.code == "already_signed_up":
             raise AlreadySignedUp()
-
-        signup = Signup(event=event, student=student, guardian=link.guardian, link=link, amount_due=event.cost, created_at=now, status_changed_at=now)
-        if places_taken_locked(event) < event.capacity:
-            if event.cost == 0:
-                signup.status = SignupStatus.CONFIRMED
-            else:
-                signup.status = SignupStatus.AWAITING_PAYMENT
-                signup.payment_due_at = event.signup_deadline
-        else:
-            waiting = Signup.objects.filter(event=event, status=SignupStatus.WAITLISTED).count()
-            if event.waitlist_capacity is not None and waiting >= event.waitlist_capacity:
-                raise WaitlistFull()
-            signup.status = SignupStatus.WAITLISTED
-            signup.waitlisted_at = now
-        signup.save()
-        consent_append_locked(
-            ConsentRecord(
-                school=event.school,
-                event=event,
-                signup=signup,
-                guardian=link.guardian,
-                link=link,
-                student=student,
-                form_version=form,
-                form_hash=form.content_hash,
-                answers=cleaned,
-                signature_strokes=drawn.strokes,
-                signature_png=drawn.png,
-                typed_name=name,
-                statement=form.content["statement"],
-                signed_at=now,
-                ip_address=evidence.ip_address[:45],
-                user_agent=evidence.user_agent[:400],
-            )
-        )
-        notices.signup_changed(signup)
-        if signup.status == SignupStatus.CONFIRMED:  # a free event: confirmed as it is signed
-            webhook_events.signup_confirmed_publish(signup=signup)
-    return signup
+        if placed.code == "waitlist_full":
+            raise WaitlistFull()
+        if placed.code == "places_to_release":
+            event_places_refresh(event_id=event.pk)
+        elif placed.code != "stale":
+            raise ValueError(f"events_signup_place answered an unknown code {placed.code!r}")
+    raise SignupBusy()
 
 
 def signup_decline(*, event_id: int, link: GuardianLink) -> Signup:

@@ -15681,7 +15681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Error codes: `event_not_open`, `form_version_stale`, `already_signed_up`, `waitlist_full`, `idempotency_request_in_progress`, `lock_timeout` */
+            /** @description Error codes: `event_not_open`, `form_version_stale`, `already_signed_up`, `waitlist_full`, `lock_timeout`, `idempotency_request_in_progress` */
             409: {
                 headers: {
                     [name: string]: unknown;
