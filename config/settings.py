@@ -124,13 +124,16 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
 # answers 503 `database_timeout` (api/errors.py). gunicorn's timeout is set above it, so our answer
 # goes out before the worker is killed. Workers (Procfile) allow their batch jobs longer. 0: none.
 DATABASE_STATEMENT_TIMEOUT_SECONDS = env.float("DATABASE_STATEMENT_TIMEOUT_SECONDS", default=20.0)
-if DATABASE_STATEMENT_TIMEOUT_SECONDS > 0:
-    DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)}"
-# No lock taken through wallet/locks.py or by the money functions in wallet/sql/ is waited for longer
-# than this (SET LOCAL lock_timeout): past it the API answers 409 `lock_timeout` with Retry-After
-# (api/errors.py). Not the connection's default: the inline locks not yet moved to the helper (the
-# consent chain's, for one) serialise longer bursts by design.
+# No row lock is waited for longer than this, whoever takes it: the connection's default, so an inline
+# select_for_update is bounded as the lock helper (wallet/locks.py, which also sets it per transaction)
+# and the functions of wallet/sql/ and events/sql/ are. Past it PostgreSQL gives up (SQLSTATE 55P03) and
+# the API answers 409 `lock_timeout` with Retry-After (api/errors.py), nothing saved. Workers
+# (Procfile) allow their batch jobs longer. 0: none.
 DATABASE_LOCK_TIMEOUT_SECONDS = env.float("DATABASE_LOCK_TIMEOUT_SECONDS", default=5.0)
+_session_settings = {"statement_timeout": DATABASE_STATEMENT_TIMEOUT_SECONDS, "lock_timeout": DATABASE_LOCK_TIMEOUT_SECONDS}
+DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+    f"-c {name}={int(seconds * 1000)}" for name, seconds in _session_settings.items() if seconds > 0
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ------------------------------------------------

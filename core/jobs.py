@@ -35,6 +35,13 @@ def enqueue_after_commit(task_name: str, *args) -> None:
     transaction.on_commit(partial(_send_now, task_name, job.pk, job.args))
 
 
+def send_after_commit(task_name: str, job_id: int, args: list) -> None:
+    """Hand a job whose outbox row the caller's SQL wrote (a database function, as a sign-up's) to the
+    broker after the current transaction commits (now, outside one), as `enqueue_after_commit` does."""
+    task_by_name(task_name)
+    transaction.on_commit(partial(_send_now, task_name, job_id, list(args)))
+
+
 def _send_now(task_name: str, job_id: int, args: list) -> None:
     try:
         publish(task_name, job_id, args)

@@ -66,26 +66,28 @@ def event_published(event: Event, students) -> int:
     return len(recipients)
 
 
-def signup_changed(signup: Signup, *, refund: int = 0) -> None:
-    """Tell the guardian who signed what just happened to the sign-up."""
+def signup_changed(signup: Signup, *, refund: int = 0, status: str | None = None) -> None:
+    """Tell the guardian who signed what just happened to the sign-up: it became `status` (its status
+    now unless given; the job telling of a new sign-up gives the status it got when signed)."""
+    status = status or signup.status
     event, student, user = signup.event, signup.student, signup.guardian.user
     name = student.first_name
-    if signup.status == SignupStatus.CONFIRMED:
+    if status == SignupStatus.CONFIRMED:
         title = f"{name} is going to {event.title}"
         text = f"{name}'s place at {event.title} is confirmed." + (f" Paid: {money(signup.amount_paid)}." if signup.amount_paid else "")
-    elif signup.status == SignupStatus.AWAITING_PAYMENT:
+    elif status == SignupStatus.AWAITING_PAYMENT:
         title = f"Pay for {name}'s place at {event.title}"
         text = f"{name}'s consent is signed and a place is held. Pay {money(signup.amount_due)} by {local_time(event, signup.payment_due_at)} to confirm it."
-    elif signup.status == SignupStatus.OFFERED:
+    elif status == SignupStatus.OFFERED:
         title = f"A place for {name} at {event.title}"
         text = f"A place has come up for {name} at {event.title}. Pay {money(signup.amount_due)} by {local_time(event, signup.payment_due_at)} to take it; after that it goes to the next family."
-    elif signup.status == SignupStatus.WAITLISTED:
+    elif status == SignupStatus.WAITLISTED:
         title = f"{name} is on the waitlist for {event.title}"
         text = f"{event.title} is full. {name}'s consent is signed and {name} is on the waitlist; we will tell you if a place comes up."
-    elif signup.status == SignupStatus.LAPSED:
+    elif status == SignupStatus.LAPSED:
         title = f"{name}'s place at {event.title} was released"
         text = f"The fee for {name}'s place at {event.title} was not paid in time, so the place went to the next family."
-    elif signup.status == SignupStatus.WITHDRAWN:
+    elif status == SignupStatus.WITHDRAWN:
         title = f"{name} is withdrawn from {event.title}"
         text = f"{name} is no longer going to {event.title}." + (f" {money(refund)} has been refunded to your wallet." if refund else "")
     else:
@@ -96,8 +98,8 @@ def signup_changed(signup: Signup, *, refund: int = 0) -> None:
         title=title,
         body=f"{text}\n\n{_details(event)}",
         email_body=_email(f"{text}\n\n{_details(event)}", event, user),
-        data={"event_id": event.pk, "signup_id": signup.pk, "student_id": student.pk, "status": signup.status},
-        dedupe_key=f"event_signup:{signup.pk}:{signup.status}",
+        data={"event_id": event.pk, "signup_id": signup.pk, "student_id": student.pk, "status": status},
+        dedupe_key=f"event_signup:{signup.pk}:{status}",
     )
 
 

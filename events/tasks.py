@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import structlog
 from celery import shared_task
+from django.db import transaction
 
 from core import clock
 from core.notifications import notify
-from events import services
+from events import notices, services
 from events.chain import consent_chain_verify
 from events.models import UNPAID_PLACE, ConsentRecord, Event, EventStatus, Signup
 from events.services.card_payments import signup_pay_after_topup
@@ -75,3 +76,12 @@ def verify_consent_chains() -> list[int]:
 @shared_task(name="events.tasks.pay_signup_after_topup", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8)
 def pay_signup_after_topup(topup_id: int) -> int:
     return len(signup_pay_after_topup(topup_id=topup_id))
+
+
+@shared_task(name="events.tasks.signup_signed_notice", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8, acks_late=True)
+def signup_signed_notice(signup_id: int, status: str) -> None:
+    """The guardian's notice of a sign-up, for the status it got when signed (its outbox row is written
+    by events_signup_sign). Safe to run twice: the notice's dedupe key holds one per sign-up and status."""
+    with transaction.atomic():
+        signup = Signup.objects.select_related("event__school", "student", "guardian__user").get(pk=signup_id)
+        notices.signup_changed(signup, status=status)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from core import clock
-from events import notices, webhook_events
+from events import notices, queries
 from events.consent_forms import answers_validate
 from events.errors import (
     AlreadySignedUp,
@@ -61,8 +61,8 @@ def _lock_open_event(event_id: int, *, school_id: int) -> Event:
 
 
 def _open_event(event_id: int, *, school_id: int) -> Event:
-    """The event as it is now, read without a lock: `place` re-checks under the lock what was judged on it."""
-    event = Event.objects.select_related("school", "consent_form").filter(pk=event_id, school_id=school_id).first()
+    """The event as it is now, read without a lock: the sign-up's statement re-checks under the lock what was judged on it."""
+    event = queries.event_with_form(event_id, school_id)
     if event is None or event.status == EventStatus.DRAFT:
         raise EventNotFound()
     if event.status != EventStatus.PUBLISHED:
@@ -70,8 +70,11 @@ def _open_event(event_id: int, *, school_id: int) -> Event:
     return event
 
 
-def _consenting_link(link_id: int) -> GuardianLink:
-    link = GuardianLink.objects.select_related("guardian__user", "student__school").get(pk=link_id)
+def _reread_link(link_id: int) -> GuardianLink:
+    return GuardianLink.objects.select_related("guardian__user", "student__school").get(pk=link_id)
+
+
+def _consenting(link: GuardianLink) -> GuardianLink:
     if not link.is_active:
         raise PermissionMissing("Your link to this student has been revoked.")
     if not link.can_give_consent:
@@ -97,11 +100,12 @@ def signup_sign(
 ) -> Signup:
     """Consent for a child, signed by hand, and take a place (or a waitlist spot).
 
-    The rules are checked on the event and the link read without a lock; then one call
+    The rules are judged here, on the event and the link read without a lock; then one statement
     (events/services/signup_place.py) locks the event, the link and the event's consent chain, checks
-    that nothing judged has changed, and places or waitlists the child; a second call appends the
-    consent record. A refusal writes nothing. Over capacity the child goes to the waitlist (not an
-    error); a full capped waitlist is `waitlist_full`.
+    that nothing judged has changed, places or waitlists the child, appends the consent record and
+    writes the outbox rows of the notice (sent by a job) and of the webhooks, and commits. A refusal
+    writes nothing. Over capacity the child goes to the waitlist (not an error); a full capped
+    waitlist is `waitlist_full`.
     """
     if statement_accepted is not True:
         raise ConsentStatementRequired()
@@ -109,10 +113,11 @@ def signup_sign(
     if not 2 <= len(name) <= 160:
         raise TypedNameInvalid()
     drawn = signature_prepare(signature)  # rendering is slow: do it before taking any lock
-    for _ in range(PLACE_ATTEMPTS):
+    for attempt in range(PLACE_ATTEMPTS):
         now = clock.now()
         event = _open_event(event_id, school_id=link.student.school_id)
-        link = _consenting_link(link.pk)
+        # The caller's link was read live on this request (guardians.queries.active_link); a retry reads it again.
+        link = _consenting(link) if attempt == 0 else _consenting(_reread_link(link.pk))
         student = link.student
         if not signups_open(event, now=now):
             raise SignupDeadlinePassed()
@@ -125,37 +130,32 @@ def signup_sign(
         if form_hash != form.content_hash:
             raise FormVersionStale(current_form_hash=form.content_hash)
         cleaned = answers_validate(questions=form.questions, answers=answers)
-        with transaction.atomic(durable=True):
-            placed = signup_place.place(event=event, link=link, leaving_day=event_day, now=now)
-            if placed.code == "placed":
-                signup = placed.signup
-                signup.consent = signup_place.consent_append(
-                    ConsentRecord(
-                        school=event.school,
-                        event=event,
-                        signup=signup,
-                        guardian=link.guardian,
-                        link=link,
-                        student=student,
-                        form_version=form,
-                        form_hash=form.content_hash,
-                        answers=cleaned,
-                        signature_strokes=drawn.strokes,
-                        signature_png=drawn.png,
-                        typed_name=name,
-                        statement=form.content["statement"],
-                        signed_at=now,
-                        ip_address=evidence.ip_address[:45],
-                        user_agent=evidence.user_agent[:400],
-                    ),
-                    sequence=placed.sequence,
-                    previous_hash=placed.previous_hash,
-                    now=now,
-                )
-                notices.signup_changed(signup)
-                if signup.status == SignupStatus.CONFIRMED:  # a free event: confirmed as it is signed
-                    webhook_events.signup_confirmed_publish(signup=signup)
-                return signup
+        # Not in a transaction: the call is one statement and its own transaction (signup_place.py).
+        placed = signup_place.signup_sign_call(
+            event=event,
+            link=link,
+            leaving_day=event_day,
+            now=now,
+            record=ConsentRecord(
+                school=event.school,
+                event=event,
+                guardian=link.guardian,
+                link=link,
+                student=student,
+                form_version=form,
+                form_hash=form.content_hash,
+                answers=cleaned,
+                signature_strokes=drawn.strokes,
+                signature_png=drawn.png,
+                typed_name=name,
+                statement=form.content["statement"],
+                signed_at=now,
+                ip_address=evidence.ip_address[:45],
+                user_agent=evidence.user_agent[:400],
+            ),
+        )
+        if placed.code == "placed":
+            return placed.signup
         if placed.code == "already_signed_up":
             raise AlreadySignedUp()
         if placed.code == "waitlist_full":

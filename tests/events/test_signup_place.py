@@ -35,14 +35,14 @@ def test_an_edit_between_the_checks_and_the_lock_is_judged_again(world, client_f
 
 def test_a_link_revoked_between_the_checks_and_the_lock_is_judged_again(world, client_for, monkeypatch):
     event = make_event(world.admin, cost=0)
-    read_link = signups._consenting_link
+    judge_link = signups._consenting
 
-    def read_then_revoked(link_id):
-        seen = read_link(link_id)
-        type(seen).objects.filter(pk=link_id).update(can_give_consent=False)
-        return seen
+    def judged_then_revoked(link):
+        judged = judge_link(link)
+        type(link).objects.filter(pk=link.pk).update(can_give_consent=False)
+        return judged
 
-    monkeypatch.setattr(signups, "_consenting_link", read_then_revoked)
+    monkeypatch.setattr(signups, "_consenting", judged_then_revoked)
 
     assert_problem(sign(client_for(world.link.guardian.user), event, world.student.pk), 403, "permission_missing")
     assert not Signup.objects.exists() and not ConsentRecord.objects.exists()
