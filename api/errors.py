@@ -142,7 +142,7 @@ def database_problem(exc: Exception) -> dict:
     return {"status_code": 503, "code": code, "title": _title_for(code), "detail": detail}
 
 
-# A row lock not granted within the lock timeout (wallet/locks.py): another request holds it for now.
+# A row lock not granted within the lock timeout (core/locks.py): another request holds it for now.
 LOCK_RETRY_AFTER_SECONDS = 1
 
 

@@ -125,7 +125,7 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
 # goes out before the worker is killed. Workers (Procfile) allow their batch jobs longer. 0: none.
 DATABASE_STATEMENT_TIMEOUT_SECONDS = env.float("DATABASE_STATEMENT_TIMEOUT_SECONDS", default=20.0)
 # No row lock is waited for longer than this, whoever takes it: the connection's default, so an inline
-# select_for_update is bounded as the lock helper (wallet/locks.py, which also sets it per transaction)
+# select_for_update is bounded as the lock helper (core/locks.py, which also sets it per transaction)
 # and the functions of wallet/sql/ and events/sql/ are. Past it PostgreSQL gives up (SQLSTATE 55P03) and
 # the API answers 409 `lock_timeout` with Retry-After (api/errors.py), nothing saved. Workers
 # (Procfile) allow their batch jobs longer. 0: none.

@@ -72,7 +72,7 @@ def add_problem_responses(result, generator, request, public):
             # Any operation can meet a lost database connection or a statement timeout (api/errors.py):
             # rolled back, nothing saved, retry after Retry-After.
             _declare(responses, "503", "database_unavailable", "database_timeout")
-            # Any write can wait for a row lock, never longer than the lock timeout (wallet/locks.py):
+            # Any write can wait for a row lock, never longer than the lock timeout (core/locks.py):
             # rolled back, nothing saved, retry after Retry-After.
             if method != "get":
                 _declare(responses, "409", "lock_timeout")

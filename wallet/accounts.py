@@ -72,7 +72,7 @@ def system_account(*, code: str, kind: str, name: str, allow_negative: bool = Tr
 
 # --- Locking an account with a merchant's payable, in one statement ------------------------------
 # Every sale, redemption and pre-order pays a merchant from one other account. Both are found by
-# their owners and locked in one SELECT ... FOR UPDATE (wallet/locks.py: primary-key order, the lock
+# their owners and locked in one SELECT ... FOR UPDATE (core/locks.py: primary-key order, the lock
 # timeout) instead of two look-ups and a lock.
 
 

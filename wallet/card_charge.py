@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from core import clock
+from core.locks import lock_timeout_setting
 from core.webhooks.publish import delivery_enqueue
 from guardians.models import Student
 from wallet.card_identifiers import card_identifier_hash
@@ -29,7 +30,6 @@ from wallet.errors import (
     UnknownCard,
     WeeklyCapExceeded,
 )
-from wallet.locks import lock_timeout_setting
 from wallet.models import CardCharge, Terminal
 from wallet.notifications import notify_low_balance_if_crossed
 

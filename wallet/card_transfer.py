@@ -9,11 +9,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from core import clock
+from core.locks import lock_timeout_setting
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink
 from wallet.errors import AmountOutOfRange, CardStateInvalid, InsufficientFunds
 from wallet.ledger import MAX_AMOUNT
-from wallet.locks import lock_timeout_setting
 from wallet.models import LedgerTransaction
 
 

@@ -20,8 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet, Sum
 
 from core import clock
+from core.locks import lock_objects
 from wallet.errors import InsufficientFunds
-from wallet.locks import lock_objects
 from wallet.models import Account, Entry, Hold, HoldStatus, LedgerTransaction
 
 # No single movement is larger than this ($100,000): anything bigger is a bug or an attack.
@@ -42,7 +42,7 @@ def validate_amount(amount) -> int:
 
 
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
-    """SELECT ... FOR UPDATE the accounts in primary-key order (wallet/locks.py), so concurrent writers
+    """SELECT ... FOR UPDATE the accounts in primary-key order (core/locks.py), so concurrent writers
     never deadlock and none waits longer than the lock timeout."""
     ids = sorted(set(account_ids))
     accounts = {account.pk: account for account in lock_objects(Account.objects.filter(pk__in=ids))}

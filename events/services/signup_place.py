@@ -18,11 +18,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from core.jobs import send_after_commit
+from core.locks import lock_timeout_setting
 from events.canonical import canonical_json, sha256_hex
 from events.chain import record_content
 from events.models import HOLDS_PLACE, LIVE, UNPAID_PLACE, ConsentRecord, Event, Signup
 from guardians.models import GuardianLink
-from wallet.locks import lock_timeout_setting
 
 _CALL = (
     "SELECT * FROM events_signup_sign(%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s, %s,"

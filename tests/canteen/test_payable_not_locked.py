@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _holding_the_row_lock(account_id: int) -> psycopg.Connection:
     """Another session holding the account's row lock, as every writer of a balance takes it
-    (wallet/locks.py; an UPDATE takes the same), until it is closed: a late order, a sale, a settlement."""
+    (core/locks.py; an UPDATE takes the same), until it is closed: a late order, a sale, a settlement."""
     other = psycopg.connect(**connection.get_connection_params())
     other.execute("SELECT id FROM wallet_account WHERE id = %s FOR NO KEY UPDATE", [account_id])
     return other

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection, transaction
 
 from api.models import IdempotencyRecord
+from core.locks import lock_objects
 from tests.factories import give_card_money
 from wallet import accounts
-from wallet.locks import lock_objects
 from wallet.models import Account, CardCharge
 
 pytestmark = pytest.mark.django_db(transaction=True)

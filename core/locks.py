@@ -5,7 +5,8 @@ waiting longer than the lock timeout.
 
 A lock not granted in time raises django.db.OperationalError caused by psycopg's LockNotAvailable
 (SQLSTATE 55P03); the API answers it 409 `lock_timeout` with Retry-After (api/errors.py). The
-PL/pgSQL money functions (wallet/sql/) set the same timeout for their own locks.
+PL/pgSQL functions (wallet/sql/, events/sql/) set the same timeout for their own locks, and it is every
+connection's default too (config/settings.py), so an inline select_for_update is bounded the same way.
 """
 
 from django.conf import settings
