@@ -72,12 +72,12 @@ def orders_recheck_allergens(*, student_id: int) -> list[Order]:
     with transaction.atomic():
         # The profile first, as placing and changing an order lock it (canteen/menus.py, allergens_check_locked).
         declared = (
-            FoodProfile.objects.select_for_update(no_key=True).filter(student_id=student_id).values_list("allergens", flat=True).first()
+            FoodProfile.objects.select_for_update(of=("self",), no_key=True).filter(student_id=student_id).values_list("allergens", flat=True).first()
             or []
         )
         today = school_time.school_today(student.school)
         open_orders = list(
-            Order.objects.select_for_update()
+            Order.objects.select_for_update(of=("self",))
             .filter(student_id=student_id, status=OrderStatus.PLACED, service_date__gte=today)
             .order_by("pk")
             .prefetch_related("lines__menu_item")

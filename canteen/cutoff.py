@@ -46,7 +46,7 @@ def cutoff_run(*, school, service_date: date, period: ServicePeriod | None = Non
     for order in pending:
         wallet = accounts.guardian_wallet(order.placed_by)
         with transaction.atomic(durable=True):
-            order = Order.objects.select_for_update().get(pk=order.pk)
+            order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
             if order.status != OrderStatus.PLACED or order.payment_id is not None:
                 continue
             locked = ledger.lock_accounts([wallet.pk, payable.pk])

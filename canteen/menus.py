@@ -70,7 +70,7 @@ def menu_item_update(*, item: MenuItem, period_ids: list[int] | None = None, **f
     changed = [name for name in fields if name in MENU_ITEM_FIELDS]
     periods = service_periods.periods_by_ids(item.school, period_ids) if period_ids is not None else None
     with transaction.atomic():
-        item = MenuItem.objects.select_for_update().get(pk=item.pk)
+        item = MenuItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
         before = snapshot(item, changed)
         if periods is not None:
             before["period_ids"] = sorted(item.periods.values_list("pk", flat=True))
@@ -181,7 +181,7 @@ def allergens_check_locked(*, student: Student, priced: list[PricedLine]) -> Non
     the profile change waits for the order, or the order for the change.
     """
     declared = set(
-        FoodProfile.objects.select_for_update(no_key=True).filter(student_id=student.pk).values_list("allergens", flat=True).first()
+        FoodProfile.objects.select_for_update(of=("self",), no_key=True).filter(student_id=student.pk).values_list("allergens", flat=True).first()
         or []
     )
     conflicts = [

@@ -161,7 +161,7 @@ def order_refund(*, order: Order, staff_user: User, reference: str) -> Order:
     wallet = accounts.guardian_wallet(order.placed_by)
     payable = accounts.merchant_payable(settings.merchant)
     with transaction.atomic(durable=True):
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
         if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
             return order
         status_before = order.status
@@ -211,7 +211,7 @@ def order_mark_collected(*, order: Order, staff_user: User) -> Order:
     if order.service_date != today:
         raise CollectionNotToday(service_date=order.service_date.isoformat(), school_today=today.isoformat())
     with transaction.atomic():
-        status_before = Order.objects.select_for_update().filter(pk=order.pk).values_list("status", flat=True).first()
+        status_before = Order.objects.select_for_update(of=("self",)).filter(pk=order.pk).values_list("status", flat=True).first()
         updated = Order.objects.filter(
             pk=order.pk, service_date=today, status__in=[OrderStatus.PLACED, OrderStatus.NOT_COLLECTED]
         ).update(status=OrderStatus.FULFILLED, collected_at=now, updated_at=now)
@@ -314,7 +314,7 @@ def _stock_adjust(day: date, *, reserve=(), release=()) -> None:
     DailyStock.objects.bulk_create(
         [DailyStock(menu_item_id=pk, service_date=day) for pk in limited if reserved[pk] > released[pk]], ignore_conflicts=True
     )
-    rows = DailyStock.objects.select_for_update().filter(menu_item_id__in=limited, service_date=day).order_by("pk")
+    rows = DailyStock.objects.select_for_update(of=("self",)).filter(menu_item_id__in=limited, service_date=day).order_by("pk")
     for row in rows:
         pk, item = row.menu_item_id, items[row.menu_item_id]
         left_after_release = max(row.ordered - released[pk], 0)

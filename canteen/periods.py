@@ -101,7 +101,7 @@ def period_update(*, period: ServicePeriod, **fields) -> ServicePeriod:
     changed = [name for name in PERIOD_FIELDS if name in fields]
     try:
         with transaction.atomic():
-            period = ServicePeriod.objects.select_for_update().select_related("school").get(pk=period.pk)
+            period = ServicePeriod.objects.select_for_update(of=("self",)).select_related("school").get(pk=period.pk)
             before = snapshot(period, changed)
             for name in changed:
                 setattr(period, name, fields[name])
@@ -128,7 +128,7 @@ def period_update(*, period: ServicePeriod, **fields) -> ServicePeriod:
 
 def default_period_times_set(*, school: School, cutoff: time | None = None, late_cutoff: time | None = None, set_late: bool = False) -> None:
     """The settings API's cut-off and late window: the default period's. Inside the caller's transaction."""
-    period = ServicePeriod.objects.select_for_update().get(pk=default_period(school).pk)
+    period = ServicePeriod.objects.select_for_update(of=("self",)).get(pk=default_period(school).pk)
     period.cutoff = cutoff if cutoff is not None else period.cutoff
     period.late_cutoff = late_cutoff if set_late else period.late_cutoff
     _check_times(school, period.cutoff, period.late_cutoff)

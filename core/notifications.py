@@ -82,7 +82,7 @@ def deliver(notification_ids: list[int]) -> None:
 def _send_once(notice: Notification, sent_field: str, send) -> None:
     """Send on one channel unless another run has, or is, sending it (its row lock is skipped)."""
     with transaction.atomic():
-        unsent = Notification.objects.select_for_update(skip_locked=True).filter(pk=notice.pk, **{f"{sent_field}__isnull": True})
+        unsent = Notification.objects.select_for_update(of=("self",), skip_locked=True).filter(pk=notice.pk, **{f"{sent_field}__isnull": True})
         if not unsent.exists():
             return
         send()

@@ -28,7 +28,7 @@ def outbox_relay(*, grace: timedelta | None = None) -> int:
     while True:
         with transaction.atomic():
             rows = list(
-                OutboxJob.objects.select_for_update(skip_locked=True)
+                OutboxJob.objects.select_for_update(of=("self",), skip_locked=True)
                 .filter(sent_at__isnull=True, created_at__lte=timezone.now() - grace)
                 .order_by("pk")[:BATCH]
             )

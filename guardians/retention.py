@@ -39,10 +39,10 @@ def _due():
 def leaver_deidentify(*, leaver_id: int) -> bool:
     """De-identify one leaver if their retention date has come. Returns whether this call did it."""
     with transaction.atomic():
-        leaver = _due().select_for_update(skip_locked=True).select_related("student__school").filter(pk=leaver_id).first()
+        leaver = _due().select_for_update(of=("self",), skip_locked=True).select_related("student__school").filter(pk=leaver_id).first()
         if leaver is None or leaver.retain_until > school_time.school_today(leaver.student.school):
             return False
-        student = Student.objects.select_for_update().get(pk=leaver.student_id)
+        student = Student.objects.select_for_update(of=("self",)).get(pk=leaver.student_id)
         student.first_name, student.last_name = DEIDENTIFIED_FIRST_NAME, DEIDENTIFIED_LAST_NAME
         student.date_of_birth = date(student.date_of_birth.year, 1, 1)
         student.roll_class = ""

@@ -26,7 +26,7 @@ def session_rotate(*, session_id, presented_jti: str, new_jti: str, expires_at: 
     either a thief or the rightful owner holds a stale copy, and we cannot tell which.
     """
     with transaction.atomic():
-        session = AuthSession.objects.select_for_update().select_related("user").filter(pk=session_id).first()
+        session = AuthSession.objects.select_for_update(of=("self",)).select_related("user").filter(pk=session_id).first()
         if session is None or session.revoked_at is not None or not session.user.is_active:
             raise SessionRevoked()
         if session.current_refresh_jti == presented_jti:
@@ -42,7 +42,7 @@ def session_rotate(*, session_id, presented_jti: str, new_jti: str, expires_at: 
 
 def session_revoke(*, session_id, reason: str = "logout") -> None:
     with transaction.atomic():
-        session = AuthSession.objects.select_for_update().filter(pk=session_id, revoked_at__isnull=True).first()
+        session = AuthSession.objects.select_for_update(of=("self",)).filter(pk=session_id, revoked_at__isnull=True).first()
         if session is not None:
             _revoke(session, reason=reason)
 

@@ -213,7 +213,7 @@ def provider_apply(
 
 
 def _locked_approval(approval: ProviderApproval) -> ProviderApproval:
-    return ProviderApproval.objects.select_for_update().select_related("program", "merchant").get(pk=approval.pk)
+    return ProviderApproval.objects.select_for_update(of=("self",)).select_related("program", "merchant").get(pk=approval.pk)
 
 
 def provider_approve(
@@ -317,7 +317,7 @@ def voucher_end(*, voucher: Voucher, ended_by: User, action: str, reason: str) -
     and the beneficiary may apply again. Repeating either is harmless."""
     target = VoucherState.REVOKED if action == "revoke" else VoucherState.CANCELLED
     with transaction.atomic(durable=True):
-        voucher = Voucher.objects.select_for_update().select_related("program", "holder").get(pk=voucher.pk)
+        voucher = Voucher.objects.select_for_update(of=("self",)).select_related("program", "holder").get(pk=voucher.pk)
         if voucher.state == target:
             return voucher
         if voucher.state not in LIVE_STATES:

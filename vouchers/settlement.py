@@ -107,7 +107,7 @@ def settlement_fail(*, settlement_id: int, reason: str) -> Settlement:
     clearing = voucher_payouts_account()
     with transaction.atomic(durable=True):
         locked = ledger.lock_accounts([payable.pk, clearing.pk])
-        settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
+        settlement = Settlement.objects.select_for_update(of=("self",)).get(pk=settlement_id)
         if settlement.status != Settlement.Status.PENDING_PAYOUT:
             return settlement
         reversal = ledger.reverse_locked(

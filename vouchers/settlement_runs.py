@@ -135,7 +135,7 @@ def settlement_run_execute(
         with transaction.atomic(durable=True):
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            Program.objects.select_for_update(no_key=True).filter(pk=program.pk).values_list("pk", flat=True).get()
+            Program.objects.select_for_update(of=("self",), no_key=True).filter(pk=program.pk).values_list("pk", flat=True).get()
             existing = SettlementRun.objects.filter(program=program, business_date=period.business_date).first()
             if existing is not None:
                 return existing, False

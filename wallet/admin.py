@@ -117,7 +117,7 @@ class ReconciliationIssueAdmin(ReadOnlyAdmin):
         now = clock.now()
         with transaction.atomic():
             open_issues = ReconciliationIssue.objects.filter(pk__in=queryset.values("pk"), resolved_at__isnull=True)
-            issue_ids = list(open_issues.select_for_update().order_by("pk").values_list("pk", flat=True))
+            issue_ids = list(open_issues.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
             resolved = ReconciliationIssue.objects.filter(pk__in=issue_ids).update(resolved_at=now)
             for issue_id in issue_ids:
                 audit_record(

@@ -48,7 +48,7 @@ def payment_method_remove(*, guardian: Guardian) -> CardRemoved:
         log.warning("payment_method_detach_refused", guardian_id=guardian.pk, code=exc.code, error=str(exc))
 
     with transaction.atomic():
-        method = PaymentMethod.objects.select_for_update().get(pk=method.pk)
+        method = PaymentMethod.objects.select_for_update(of=("self",)).get(pk=method.pk)
         if method.stripe_payment_method_id != card_id:
             # A newer card was saved (or this one removed) while Stripe answered: leave that one be.
             raise PaymentMethodChanged() if method.has_card else PaymentMethodNotFound()

@@ -95,7 +95,7 @@ def stripe_event_process(*, event_id: str) -> str:
     try:
         prepared = _prepare(event)  # network look-ups happen before any lock is taken
         with transaction.atomic(durable=True):
-            event = StripeEvent.objects.select_for_update().get(pk=event_id)
+            event = StripeEvent.objects.select_for_update(of=("self",)).get(pk=event_id)
             if event.processed_at is not None:
                 return "already_processed"
             handler = HANDLERS.get(event.type)
@@ -305,7 +305,7 @@ def _on_refund_updated(refund: dict, event: StripeEvent, prepared: dict) -> str:
                 status=TopUpRefund.Status.SUCCEEDED
             )
         return "ok"
-    row = TopUpRefund.objects.select_for_update().filter(stripe_refund_id=refund.get("id")).first()
+    row = TopUpRefund.objects.select_for_update(of=("self",)).filter(stripe_refund_id=refund.get("id")).first()
     if row is None or row.status == TopUpRefund.Status.FAILED:
         return "ignored"
     row.status = TopUpRefund.Status.FAILED
@@ -404,7 +404,7 @@ def _on_setup_intent_succeeded(intent: dict, event: StripeEvent, prepared: dict)
     guardian_id = str((intent.get("metadata") or {}).get("guardian_id", ""))
     if not guardian_id.isdigit() or not prepared.get("card"):
         return "ignored: not ours"
-    method = PaymentMethod.objects.select_for_update().filter(guardian_id=int(guardian_id), stripe_customer_id=intent.get("customer")).first()
+    method = PaymentMethod.objects.select_for_update(of=("self",)).filter(guardian_id=int(guardian_id), stripe_customer_id=intent.get("customer")).first()
     if method is None:
         return "ignored: unknown customer"
     saved_at = event.stripe_created_at or clock.now()

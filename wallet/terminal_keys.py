@@ -95,7 +95,7 @@ def terminal_revoke(*, terminal: Terminal, by: MerchantAdministrator | None = No
 
 
 def _locked_active(terminal: Terminal) -> Terminal:
-    locked = Terminal.objects.select_for_update().select_related("merchant").get(pk=terminal.pk)
+    locked = Terminal.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=terminal.pk)
     if locked.revoked_at is not None:
         raise TerminalRevoked(terminal_id=locked.pk)
     return locked

@@ -189,7 +189,7 @@ def wallet_refund_create(*, guardian: Guardian, amount: int, request_key: str) -
     since = clock.now() - timedelta(days=settings.TOPUP_REFUNDABLE_DAYS)
     with transaction.atomic(durable=True):
         candidates = list(
-            TopUp.objects.select_for_update()
+            TopUp.objects.select_for_update(of=("self",))
             .filter(guardian=guardian, status=TopUp.Status.SUCCEEDED, succeeded_at__gte=since, payment_intent_id__isnull=False)
             .order_by("pk")
         )
@@ -265,8 +265,8 @@ def _refund_reverse(*, refund_id: int, code: str) -> TopUpRefund:
     wallet = accounts.guardian_wallet(refund.topup.guardian)
     clearing = accounts.processor_clearing()
     with transaction.atomic(durable=True):
-        topup = TopUp.objects.select_for_update().get(pk=refund.topup_id)
-        refund = TopUpRefund.objects.select_for_update().get(pk=refund_id)
+        topup = TopUp.objects.select_for_update(of=("self",)).get(pk=refund.topup_id)
+        refund = TopUpRefund.objects.select_for_update(of=("self",)).get(pk=refund_id)
         locked = ledger.lock_accounts([wallet.pk, clearing.pk])
         if refund.status != TopUpRefund.Status.PENDING or refund.reversal_transaction_id:
             return refund
@@ -336,7 +336,7 @@ def payment_method_for(guardian: Guardian) -> PaymentMethod:
 def auto_topup_update(*, guardian: Guardian, **changes) -> PaymentMethod:
     """Set `enabled`, `threshold` and `amount` (cents). Enabled needs a saved card and both amounts."""
     with transaction.atomic():
-        method = PaymentMethod.objects.select_for_update().filter(guardian=guardian).first()
+        method = PaymentMethod.objects.select_for_update(of=("self",)).filter(guardian=guardian).first()
         if method is None or not method.has_card:
             raise PaymentMethodRequired()
         for name in ("enabled", "threshold", "amount"):

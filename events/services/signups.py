@@ -163,7 +163,7 @@ def signup_sign(
         if placed.code == "places_to_release":
             event_places_refresh(event_id=event.pk)
         elif placed.code != "stale":
-            raise ValueError(f"events_signup_place answered an unknown code {placed.code!r}")
+            raise ValueError(f"events_signup_sign answered an unknown code {placed.code!r}")
     raise SignupBusy()
 
 
