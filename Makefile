@@ -16,7 +16,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 TEST_ENV := PASSWORD_HASHERS=django.contrib.auth.hashers.MD5PasswordHasher ACCESS_LOG=false LOG_LEVEL=WARNING
 SERVICES := $(PY) scripts/with_services.py
 
-.PHONY: run test fuzz openapi lint clean bench bench-quick
+.PHONY: run test fuzz openapi lint clean bench bench-quick bench-durable
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -62,6 +62,11 @@ bench: $(DEPS_STAMP)
 ## bench-quick: the same with smaller data and shorter runs (< 2 min), written to bench/results/quick.json
 bench-quick: $(DEPS_STAMP)
 	$(SERVICES) -- $(PY) -m bench.run --quick --output bench/results/quick.json
+
+## bench-durable: the full benchmark on a PostgreSQL that flushes every commit to disk (fsync and
+## synchronous_commit on, as in production), written to bench/results/durable.json
+bench-durable: $(DEPS_STAMP)
+	$(PY) scripts/with_services.py --durable -- $(PY) -m bench.run --output bench/results/durable.json
 
 # A local stack's throwaway secrets, written once (config/dev_secrets.py); settings read it when
 # present. `make run` writes its own into the folder it keeps (scripts/demo_stack.py).

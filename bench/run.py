@@ -37,8 +37,11 @@ TARGETS = {
     "card_charge": {"min_ratio": 0.6, "max_p99_ms": 150},
     "voucher_redeem": {"min_ratio": 0.6, "max_p99_ms": 150},
     "canteen_rush": {"min_ratio": 0.5},
-    "statement_read": {"max_p99_ms": 50},
+    # p99 within 1.2 x the same run's baseline p99: the machine's noise moves both together.
+    "statement_read": {"max_p99_to_baseline_p99": 1.2},
 }
+# Every answer of 200 simultaneous sign-ups within this (p99), besides the exact places.
+MAX_BURST_P99_MS = 2000
 MAX_WORKER_RSS_MB = 200
 
 
@@ -93,6 +96,9 @@ def _versions() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         postgres = cursor.fetchone()[0]
+        # Whether a commit waits for the disk (make bench-durable) or not (make bench, the test suite).
+        cursor.execute("SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes')")
+        durability = dict(zip(("fsync", "synchronous_commit", "full_page_writes"), cursor.fetchone(), strict=True))
     return {
         "python": platform.python_version(),
         "django": django.get_version(),
@@ -101,6 +107,7 @@ def _versions() -> dict:
         "celery": celery.__version__,
         "psycopg": psycopg.__version__,
         "postgresql": postgres,
+        "postgresql_durability": durability,
         "redis": redis.Redis.from_url(settings.REDIS_URL).info("server")["redis_version"],
     }
 
@@ -137,6 +144,9 @@ def _evaluate(results: dict) -> dict:
             ok &= (result.get("ratio") or 0) >= target["min_ratio"]
         if "max_p99_ms" in target:
             ok &= (result.get("p99_ms") or 1e9) <= target["max_p99_ms"]
+        if "max_p99_to_baseline_p99" in target:
+            baseline_p99 = scenarios.get("baseline", {}).get("p99_ms") or 0
+            ok &= (result.get("p99_ms") or 1e9) <= target["max_p99_to_baseline_p99"] * baseline_p99
         if name == "canteen_rush":
             ok &= result.get("accepted_after_cutoff") == 0 and result.get("orders_created_after_cutoff_in_database") == 0
             ok &= result.get("orders_charged_by_cutoff_run") == result.get("orders_in_database")
@@ -160,6 +170,7 @@ def _evaluate(results: dict) -> dict:
             and all(count == burst["capacity"] for count in burst["confirmed"])
             and all(count == burst["capacity"] for count in burst.get("confirmed_in_replies", []))
             and burst.get("errors") == 0
+            and (burst.get("p99_ms") or 1e9) <= MAX_BURST_P99_MS
         )
     checks["reconciliation"] = bool(results.get("reconciliation", {}).get("ok"))
     peaks = results.get("gunicorn_worker_peak_rss_mb", {})

