@@ -2231,7 +2231,7 @@ export interface paths {
         put?: never;
         /**
          * Sign the consent form and sign a child up
-         * @description Needs the consent permission on the link to the child. Send the hash of the form version shown (`consent_form.hash`), the answers by question key, the signature as drawn (vector strokes; the server renders the PNG), the typed full name, and `consent_statement_accepted: true`. The consent record (with IP address, user agent and time) is appended to the school's hash chain. With a place free the child is `confirmed` (free event) or `awaiting_payment` until the sign-up deadline; when full the child goes on the `waitlisted` list (not an error), unless the waitlist is capped and full.
+         * @description Needs the consent permission on the link to the child. Send the hash of the form version shown (`consent_form.hash`), the answers by question key, the signature as drawn (vector strokes; the server renders the PNG), the typed full name, and `consent_statement_accepted: true`. The consent record (with IP address, user agent and time) is appended to the event's hash chain. With a place free the child is `confirmed` (free event) or `awaiting_payment` until the sign-up deadline; when full the child goes on the `waitlisted` list (not an error), unless the waitlist is capped and full.
          */
         post: operations["signup_create"];
         delete?: never;
