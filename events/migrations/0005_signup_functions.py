@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("events", "0004_merge_chain_per_event_and_deidentification"),
         ("guardians", "0004_student_leaver"),
-        ("core", "0002_kernel_models_move"),  # the outbox and webhook tables it writes
+        ("core", "0004_webhook_event_record_function"),  # the outbox, and the webhook function it calls
     ]
 
     operations = [

@@ -12,7 +12,8 @@
 --   * 'placed': the sign-up is written (confirmed for a free event, awaiting payment until the sign-up
 --     deadline for a paid one, waitlisted when full), with its consent record at the head of the
 --     event's chain, the outbox row of its notice, and for a confirmed place the
---     `event.signup_confirmed` webhook event, its deliveries and their outbox rows.
+--     `event.signup_confirmed` webhook event and its deliveries (core_webhook_event_record) with
+--     their outbox rows.
 --   * 'stale': something the caller judged before the lock (the event's status, deadline, start,
 --     eligibility or form; the link's consent permission; a leaving decision) is no longer what it
 --     read. Nothing is written; the caller reads and judges again (the rules live in Python:
@@ -75,7 +76,6 @@ DECLARE
     v_hash text;
     v_record_id bigint;
     v_notice_job bigint;
-    v_webhook_id uuid;
     v_deliveries bigint[] := ARRAY[]::bigint[];
     v_delivery_jobs bigint[] := ARRAY[]::bigint[];
 BEGIN
@@ -184,32 +184,20 @@ BEGIN
     RETURNING id INTO v_notice_job;
 
     -- A free event's place is confirmed as it is signed: the school's subscribers hear of it
-    -- (events/webhook_events.py's signup_confirmed_publish, for the paths that confirm in Python).
-    IF v_status = 'confirmed' AND EXISTS (
-           SELECT 1 FROM guardians_webhooksubscription ws
-            WHERE ws.is_active AND ws.school_id = p_school_id AND ws.event_types ? 'event.signup_confirmed') THEN
-        v_webhook_id := gen_random_uuid();
-        INSERT INTO guardians_webhookevent (id, type, school_id, program_id, data, created_at)
-        VALUES (v_webhook_id, 'event.signup_confirmed', p_school_id, NULL,
-                jsonb_build_object('signup_id', v_signup_id, 'event_id', p_event_id, 'student_id', v_link.student_id,
-                                   'amount_paid', 0, 'currency', 'AUD', 'confirmed_at', p_now_json),
-                p_now);
-        WITH inserted AS (
-            INSERT INTO guardians_webhookdelivery (event_id, subscription_id, status, attempts, next_attempt_at,
-                                                   response_body_excerpt, last_error, created_at)
-            SELECT v_webhook_id, ws.id, 'pending', 0, p_now, '', '', p_now
-              FROM guardians_webhooksubscription ws
-             WHERE ws.is_active AND ws.school_id = p_school_id AND ws.event_types ? 'event.signup_confirmed'
-             ORDER BY ws.id
-            RETURNING id)
-        SELECT array_agg(inserted.id ORDER BY inserted.id) INTO v_deliveries FROM inserted;
+    -- (core/sql/webhook_event_record.pg.sql; events/webhook_events.py for the paths that confirm in
+    -- Python), and each delivery gets its outbox row here, in this one transaction.
+    IF v_status = 'confirmed' THEN
+        v_deliveries := core_webhook_event_record('event.signup_confirmed', p_school_id, NULL,
+            jsonb_build_object('signup_id', v_signup_id, 'event_id', p_event_id, 'student_id', v_link.student_id,
+                               'amount_paid', 0, 'currency', 'AUD', 'confirmed_at', p_now_json),
+            p_now);
         WITH jobs AS (
             INSERT INTO core_outboxjob (task, args, created_at, sent_at, attempts, last_error)
             SELECT p_delivery_task, jsonb_build_array(d.id), p_now, NULL, 0, ''
               FROM unnest(v_deliveries) WITH ORDINALITY AS d(id, n)
              ORDER BY d.n
             RETURNING id)
-        SELECT array_agg(jobs.id ORDER BY jobs.id) INTO v_delivery_jobs FROM jobs;
+        SELECT coalesce(array_agg(jobs.id ORDER BY jobs.id), ARRAY[]::bigint[]) INTO v_delivery_jobs FROM jobs;
     END IF;
 
     RETURN QUERY SELECT 'placed'::text, v_signup_id, v_status, v_event.cost::bigint, v_payment_due, v_waitlisted,

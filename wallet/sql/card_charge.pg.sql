@@ -66,7 +66,6 @@ DECLARE
     v_released bigint;
     v_transaction_id bigint;
     v_charge wallet_cardcharge%ROWTYPE;
-    v_event_id uuid;
     v_deliveries bigint[];
 BEGIN
     PERFORM set_config('lock_timeout', p_lock_timeout, true);
@@ -184,26 +183,12 @@ BEGIN
             v_transaction_id, p_now)
     RETURNING * INTO v_charge;
 
-    v_deliveries := ARRAY[]::bigint[];
-    IF EXISTS (SELECT 1 FROM guardians_webhooksubscription ws
-                WHERE ws.is_active AND ws.school_id = v_school.id AND ws.event_types ? 'card.charged') THEN
-        v_event_id := gen_random_uuid();
-        INSERT INTO guardians_webhookevent (id, type, school_id, program_id, data, created_at)
-        VALUES (v_event_id, 'card.charged', v_school.id, NULL,
-                jsonb_build_object('charge_id', v_charge.id, 'student_id', v_student.id, 'merchant_id', p_merchant_id,
-                                   'terminal_id', p_terminal_id, 'amount', p_amount, 'currency', 'AUD',
-                                   'categories', p_categories, 'created_at', p_now_json),
-                p_now);
-        WITH inserted AS (
-            INSERT INTO guardians_webhookdelivery (event_id, subscription_id, status, attempts, next_attempt_at,
-                                                   response_body_excerpt, last_error, created_at)
-            SELECT v_event_id, ws.id, 'pending', 0, p_now, '', '', p_now
-              FROM guardians_webhooksubscription ws
-             WHERE ws.is_active AND ws.school_id = v_school.id AND ws.event_types ? 'card.charged'
-             ORDER BY ws.id
-            RETURNING id)
-        SELECT array_agg(inserted.id ORDER BY inserted.id) INTO v_deliveries FROM inserted;
-    END IF;
+    -- The `card.charged` event for the school's subscribers (core/sql/webhook_event_record.pg.sql).
+    v_deliveries := core_webhook_event_record('card.charged', v_school.id, NULL,
+        jsonb_build_object('charge_id', v_charge.id, 'student_id', v_student.id, 'merchant_id', p_merchant_id,
+                           'terminal_id', p_terminal_id, 'amount', p_amount, 'currency', 'AUD',
+                           'categories', p_categories, 'created_at', p_now_json),
+        p_now);
 
     -- Last: credit the payable. Not locked before, never checked (it may go negative after a payout).
     IF NOT EXISTS (SELECT 1 FROM wallet_account a WHERE a.kind = 'merchant_payable' AND a.merchant_id = p_merchant_id) THEN
