@@ -70,7 +70,7 @@ def orders_recheck_allergens(*, student_id: int) -> list[Order]:
     if student is None:
         return []
     with transaction.atomic():
-        # The profile first, as placing and changing an order lock it (canteen/menus.py, allergens_check_locked).
+        # The profile first, as placing and changing an order lock it (canteen/sql/orders.pg.sql).
         declared = (
             FoodProfile.objects.select_for_update(of=("self",), no_key=True).filter(student_id=student_id).values_list("allergens", flat=True).first()
             or []

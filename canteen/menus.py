@@ -164,34 +164,19 @@ def priced_lines(
         if conflicts_for(item, profile)
     ]
     if conflicts:
-        names = ", ".join(f"{c['name']} ({', '.join(c['allergens'])})" for c in conflicts)
-        raise AllergenConflict(f"{student.first_name} is declared allergic to: {names}.", conflicts=conflicts)
+        raise allergen_conflict(student, conflicts)
     banned = sorted(item.pk for item in items.values() if is_banned(item, profile))
     if banned:
         raise ItemBanned(item_ids=banned)
     return [PricedLine(items[item_id], quantity) for item_id, quantity in sorted(quantities.items())]
 
 
-def allergens_check_locked(*, student: Student, priced: list[PricedLine]) -> None:
-    """Inside the order's transaction: lock the child's food profile and check the lines against it again.
-
-    `priced_lines` judged the profile at request time; a guardian declaring an allergy
-    between that read and the commit would otherwise miss both the refusal and the
-    re-check of open orders (which sees only committed orders). With the row locked,
-    the profile change waits for the order, or the order for the change.
-    """
-    declared = set(
-        FoodProfile.objects.select_for_update(of=("self",), no_key=True).filter(student_id=student.pk).values_list("allergens", flat=True).first()
-        or []
-    )
-    conflicts = [
-        {"item_id": line.menu_item_id, "name": line.menu_item.name, "allergens": sorted(declared & set(line.menu_item.allergens))}
-        for line in priced
-        if declared & set(line.menu_item.allergens)
-    ]
-    if conflicts:
-        names = ", ".join(f"{c['name']} ({', '.join(c['allergens'])})" for c in conflicts)
-        raise AllergenConflict(f"{student.first_name} is declared allergic to: {names}.", conflicts=conflicts)
+def allergen_conflict(student: Student, conflicts: list[dict]) -> AllergenConflict:
+    """The refusal naming each item and the child's allergens it carries: [{"item_id", "name", "allergens"}].
+    Judged on the read here (priced_lines) and again under the food profile's lock by the order's
+    database function (canteen/sql/orders.pg.sql), so an allergy declared meanwhile still refuses."""
+    names = ", ".join(f"{c['name']} ({', '.join(c['allergens'])})" for c in conflicts)
+    return AllergenConflict(f"{student.first_name} is declared allergic to: {names}.", conflicts=conflicts)
 
 
 def menu_for_student(*, student: Student, day: date, period: ServicePeriod) -> list[tuple[MenuItem, list[str], bool]]:

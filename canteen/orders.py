@@ -3,21 +3,22 @@
 Money: placing an order puts a hold on the guardian's wallet in favour of the
 canteen's merchant; the cut-off run posts it; cancelling voids it; a staff
 refund after posting is a reversing transaction. A late-window order is charged
-at once. Lock order everywhere: the child's food profile (canteen/allergy_alerts.py),
-the order row, then stock rows, then accounts.
+at once. Placing and changing are one database call each (canteen/order_write.py).
+Lock order everywhere: the child's food profile (canteen/allergy_alerts.py), the order
+row, then stock rows, then accounts.
 """
 
-from collections import defaultdict
+import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 
 from audit.services import audit_record
-from canteen import calendar, configuration, menus, periods, queries, webhook_events
-from canteen.errors import CollectionNotToday, DayNotStarted, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
-from canteen.models import DailyStock, Order, OrderLine, OrderStatus
+from canteen import calendar, configuration, menus, order_write, periods, queries
+from canteen.errors import CollectionNotToday, DayNotStarted, OrderingClosed, OrderStateInvalid
+from canteen.models import Order, OrderStatus
 from core import clock, school_time
 from guardians import leavers
 from guardians.errors import PermissionMissing, StudentHasLeft
@@ -40,96 +41,74 @@ def order_place(
 ) -> Order:
     """Place and pay for (hold) a child's order for a service day and period (none: the school's default period).
 
-    One transaction and one commit: the replay check, the rules, the locks, the hold and the
-    order. Checked in the school's time zone: the period is open for ordering that day (its own
-    cut-off), every item is offered to this child in that period that day, no item carries a
-    declared allergen (re-checked under the food profile's lock) or a ban, stock remains (under
-    the stock rows' locks), the wallet covers it (under the accounts' locks). One live order per
-    child, period and day (the database's constraint). Nothing is written on refusal. The order
-    comes back with its lines, hold, student and period loaded, a replayed one too.
+    Judged here, in the school's time zone, on an unlocked read: the period is open for ordering that
+    day (its own cut-off), the child has not left by then, every item is offered to this child in that
+    period that day, and none carries a declared allergen or a ban. Then one database call
+    (canteen/order_write.py) locks, judges again what may have changed (a newly declared allergen, one
+    live order per child, period and day, stock, the wallet's funds) and writes the order, its lines,
+    the hold and the webhook outbox. Inside the Idempotency-Key's transaction, the key, the order and
+    the stored answer commit together (api/idempotency.py, atomic mode). Nothing is written on refusal.
+    The order comes back with its lines, hold, student and period loaded, a replayed one too.
     """
     _require_money_permission(link)
     student, school = link.student, link.student.school
-    try:
-        # Not durable: the guardian's request holds it inside the Idempotency-Key's transaction, so the
-        # key, the order and the stored answer commit together (api/idempotency.py, atomic mode).
-        with transaction.atomic():
-            existing = _order_by_reference(reference)
-            if existing is not None:
-                return existing
-            settings = configuration.settings_for(school)
-            period = periods.period_for_order(school, period_id)
-            # One instant judges the order and dates it: an order accepted before the cut-off is never
-            # recorded as created after it, however long the rest of the request takes.
-            now = clock.now()
-            late = calendar.check_orderable(school, settings, service_date, period=period, now=now)
-            if leavers.student_gone_on(student.pk, service_date):
-                raise StudentHasLeft(service_date=service_date.isoformat())
-            priced = menus.priced_lines(student=student, settings=settings, day=service_date, period=period, lines=lines, late=late)
-            menus.allergens_check_locked(student=student, priced=priced)
-            _stock_adjust(service_date, reserve=priced)
-            # A late order is charged now: both accounts locked. A pre-order holds the wallet's money and
-            # only names the payable, so pre-orders of one school never wait on each other's payable lock.
-            lock = accounts.lock_wallet_and_payable if late else accounts.lock_wallet_naming_payable
-            locked, wallet, payable = lock(link.guardian, settings.merchant)
-            order = Order.objects.create(
-                student=student,
-                school=school,
-                service_date=service_date,
-                period=period,
-                placed_by=link.guardian,
-                total=sum(line.line_total for line in priced),
-                late=late,
-                note=note,
-                created_at=now,
-                updated_at=now,
-            )
-            OrderLine.objects.bulk_create([_line(order, line) for line in priced])
-            _take_payment(order, locked, wallet.pk, payable.pk, reference)
-            prefetch_related_objects([order], "lines")  # the webhook and the receipt read them
-            webhook_events.order_placed_publish(order=order)
-    except IntegrityError as error:
-        # Another request placed this child's order for the period and day first; PostgreSQL names the constraint.
-        if getattr(error.__cause__, "diag", None) and error.__cause__.diag.constraint_name == "one_live_order_per_child_period_day":
-            raise OrderExists() from None
-        raise
+    existing = _order_by_reference(reference)
+    if existing is not None:
+        return existing
+    settings = configuration.settings_for(school)
+    period = periods.period_for_order(school, period_id)
+    # One instant judges the order and dates it: an order accepted before the cut-off is never
+    # recorded as created after it, however long the rest of the request takes.
+    now = clock.now()
+    late = calendar.check_orderable(school, settings, service_date, period=period, now=now)
+    if leavers.student_gone_on(student.pk, service_date):
+        raise StudentHasLeft(service_date=service_date.isoformat())
+    priced = menus.priced_lines(student=student, settings=settings, day=service_date, period=period, lines=lines, late=late)
+    order_id, order = order_write.place(
+        student=student,
+        guardian=link.guardian,
+        merchant_id=settings.merchant_id,
+        period=period,
+        service_date=service_date,
+        late=late,
+        note=note,
+        priced=priced,
+        reference=reference,
+        hold_expires_at=_hold_expiry(school, service_date, period),
+        now=now,
+    )
+    if order is None:  # placed under this reference meanwhile
+        return _order_loaded(order_id)
+    prefetch_related_objects([order], "lines")  # what the receipt shows
     return order
 
 
 def order_change(*, link: GuardianLink, order: Order, lines: list[LineRequest], reference: str) -> Order:
     """Replace an order's items before its period's cut-off: release the old hold and stock, take the new ones.
 
-    One transaction and one commit, like placing: the rules are judged, the food profile, the
-    order, the stock rows and the accounts are locked in that order, the state is checked under
-    the order's lock. A retry of a change already made (its hold carries `reference`) changes nothing.
+    The rules are judged as for placing, for the order's own period; then one database call locks the
+    food profile, the order, the stock rows and the wallets in that order, checks the order's state
+    under its lock and writes. Whoever changes the order pays for it from then on. A retry of a change
+    already made (its hold carries `reference`) changes nothing. Returns the order as the receipt shows it.
     """
     _require_money_permission(link)
-    with transaction.atomic():  # inside the Idempotency-Key's transaction, as placing is
-        school = order.school
-        settings = configuration.settings_for(school)
-        late = calendar.check_orderable(school, settings, order.service_date, period=order.period)
-        priced = menus.priced_lines(
-            student=order.student, settings=settings, day=order.service_date, period=order.period, lines=lines, late=late
-        )
-        menus.allergens_check_locked(student=order.student, priced=priced)
-        order = Order.objects.select_for_update(of=("self",)).select_related("hold", "student", "school", "period").get(pk=order.pk)
-        if order.hold is not None and order.hold.reference == reference:
-            return order  # this very change, committed before its answer was stored
-        if order.status != OrderStatus.PLACED or order.late or order.hold is None:
-            raise OrderStateInvalid("Only a pre-order that is still placed can be changed.")
-        old_lines = list(order.lines.select_related("menu_item"))
-        _stock_adjust(order.service_date, reserve=priced, release=old_lines)
-        locked, wallet, payable = accounts.lock_wallet_naming_payable(link.guardian, settings.merchant)  # pre-orders only
-        if not ledger.hold_void_locked(accounts=locked, hold=order.hold):
-            raise OrderStateInvalid("The order has already been charged.")
-        OrderLine.objects.filter(order=order).delete()
-        OrderLine.objects.bulk_create([_line(order, line) for line in priced])
-        order.total = sum(line.line_total for line in priced)
-        order.allergen_alerts = []  # the new lines passed the child's profile as it is now
-        order.updated_at = clock.now()
-        order.save(update_fields=["total", "allergen_alerts", "updated_at"])
-        _take_payment(order, locked, wallet.pk, payable.pk, reference)
-    return order
+    school = order.school
+    settings = configuration.settings_for(school)
+    now = clock.now()
+    late = calendar.check_orderable(school, settings, order.service_date, period=order.period, now=now)
+    priced = menus.priced_lines(
+        student=order.student, settings=settings, day=order.service_date, period=order.period, lines=lines, late=late
+    )
+    order_write.change(
+        order=order,
+        guardian=link.guardian,
+        merchant_id=settings.merchant_id,
+        priced=priced,
+        reference=reference,
+        hold_expires_at=_hold_expiry(school, order.service_date, order.period),
+        now=now,
+    )
+    return _order_loaded(order.pk)
 
 
 def order_cancel(*, order: Order, by_user: User, reason: str, link: GuardianLink | None = None) -> Order:
@@ -147,7 +126,7 @@ def order_cancel(*, order: Order, by_user: User, reason: str, link: GuardianLink
             return order
         if order.status != OrderStatus.PLACED or order.hold is None:
             raise OrderStateInvalid("This order can no longer be cancelled; ask the school for a refund.")
-        _stock_adjust(order.service_date, release=list(order.lines.select_related("menu_item")))
+        _stock_release(order)
         locked = ledger.lock_accounts([wallet.pk, payable.pk])
         if not ledger.hold_void_locked(accounts=locked, hold=order.hold):
             raise OrderStateInvalid("The order has already been charged; ask the school for a refund.")
@@ -165,7 +144,7 @@ def order_refund(*, order: Order, staff_user: User, reference: str) -> Order:
         if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
             return order
         status_before = order.status
-        _stock_adjust(order.service_date, release=list(order.lines.select_related("menu_item")))
+        _stock_release(order)
         locked = ledger.lock_accounts([wallet.pk, payable.pk])
         if order.hold is not None and ledger.hold_void_locked(accounts=locked, hold=order.hold):
             _set_cancelled(order, OrderStatus.REFUNDED, staff_user, "staff_refund")
@@ -258,81 +237,30 @@ def day_close(*, school, service_date: date) -> list[Order]:
 # --- Helpers ----------------------------------------------------------------
 
 
-def _take_payment(order: Order, locked: dict, wallet_id: int, payable_id: int, reference: str) -> None:
-    """A pre-order holds the money until its period's cut-off; a late order is charged at once."""
-    if order.late:
-        order.payment = ledger.post_locked(
-            accounts=locked,
-            kind="canteen_order",
-            reference=reference,
-            legs=[ledger.Leg(wallet_id, -order.total), ledger.Leg(payable_id, order.total)],
-            actor=f"user:{order.placed_by.user_id}",
-            memo=f"Canteen order {order.receipt_number}",
-        )
-    else:
-        order.hold = ledger.hold_place_locked(
-            accounts=locked,
-            account_id=wallet_id,
-            counterparty_id=payable_id,
-            amount=order.total,
-            kind="canteen_order",
-            reference=reference,
-            expires_at=calendar.cutoff_instant(order.school, order.service_date, order.period) + HOLD_GRACE,
-            memo=f"Canteen order {order.receipt_number}",
-        )
-    order.save(update_fields=["hold", "payment"])
+def _hold_expiry(school, day: date, period) -> datetime:
+    """A pre-order's hold lasts until its period's cut-off and HOLD_GRACE more."""
+    return calendar.cutoff_instant(school, day, period) + HOLD_GRACE
 
 
 def _order_by_reference(reference: str) -> Order | None:
-    """The order already placed under this ledger reference, with what its answer shows (a replay:
-    rare, so the ORM loads it; the probe every placement makes is one indexed statement)."""
+    """The order already placed under this ledger reference (a replay: rare; the probe every placement
+    makes is one indexed statement)."""
     order_id = queries.order_id_by_reference(reference)
-    if order_id is None:
-        return None
+    return None if order_id is None else _order_loaded(order_id)
+
+
+def _order_loaded(order_id: int) -> Order:
+    """The order with what its receipt shows: lines, hold, student and period."""
     return Order.objects.select_related("student", "hold", "period").prefetch_related("lines").get(pk=order_id)
 
 
-def _stock_adjust(day: date, *, reserve=(), release=()) -> None:
-    """Move the day's counts of stock-limited items: `release` lines give units back, `reserve` lines take them.
-
-    The rows are created if missing (INSERT ... ON CONFLICT DO NOTHING, inside the caller's
-    transaction) and locked in primary-key order; the limit is checked under the lock, after
-    what `release` gives back, so a change that keeps its units never sells out against itself.
-    """
-    released: dict[int, int] = defaultdict(int)
-    reserved: dict[int, int] = defaultdict(int)
-    items = {}
-    for line in release:
-        released[line.menu_item_id] += line.quantity
-        items[line.menu_item_id] = line.menu_item
-    for line in reserve:
-        reserved[line.menu_item_id] += line.quantity
-        items[line.menu_item_id] = line.menu_item
-    limited = sorted(pk for pk, item in items.items() if item.daily_stock_limit is not None and reserved[pk] != released[pk])
-    if not limited:
-        return
-    DailyStock.objects.bulk_create(
-        [DailyStock(menu_item_id=pk, service_date=day) for pk in limited if reserved[pk] > released[pk]], ignore_conflicts=True
-    )
-    rows = DailyStock.objects.select_for_update(of=("self",)).filter(menu_item_id__in=limited, service_date=day).order_by("pk")
-    for row in rows:
-        pk, item = row.menu_item_id, items[row.menu_item_id]
-        left_after_release = max(row.ordered - released[pk], 0)
-        if reserved[pk] > released[pk] and left_after_release + reserved[pk] > item.daily_stock_limit:
-            raise OutOfStock(item_id=pk, name=item.name, remaining=max(item.daily_stock_limit - left_after_release, 0))
-        DailyStock.objects.filter(pk=row.pk).update(ordered=left_after_release + reserved[pk])
-
-
-def _line(order: Order, priced) -> OrderLine:
-    return OrderLine(
-        order=order,
-        menu_item=priced.menu_item,
-        name=priced.menu_item.name,
-        unit_price=priced.menu_item.price,
-        quantity=priced.quantity,
-        category=priced.menu_item.category,
-        allergens=list(priced.menu_item.allergens),
-    )
+def _stock_release(order: Order) -> None:
+    """Give the order's units back to the day's stock, under the stock rows' locks (after the order's).
+    The stock rule is the database's (canteen/sql/orders.pg.sql), shared with placing and changing."""
+    released = json.dumps([{"item_id": line.menu_item_id, "quantity": line.quantity} for line in order.lines.all()])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT canteen_stock_lock_check(%s, '[]'::jsonb, %s::jsonb)", [order.service_date, released])
+        cursor.execute("SELECT canteen_stock_apply(%s, '[]'::jsonb, %s::jsonb)", [order.service_date, released])
 
 
 def _set_cancelled(order: Order, status: str, user: User, reason: str) -> None:

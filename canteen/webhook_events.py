@@ -1,9 +1,12 @@
-"""What the canteen tells webhook subscribers (the school's): ids, dates and integer cents."""
+"""What the canteen tells webhook subscribers (the school's): ids, dates and integer cents.
 
-from canteen.models import CutoffRun, Order
+`canteen.order_placed` is recorded by the placement's own database function (canteen/sql/orders.pg.sql),
+in the transaction that holds the order's price.
+"""
+
+from canteen.models import CutoffRun
 from core.webhooks import webhook_event_publish
 from core.webhooks.event_types import SCHOOL, EventType, register
-from wallet.models.ledger import CURRENCY
 
 register(
     EventType(
@@ -21,27 +24,6 @@ register(
         {"service_date": "2026-12-02", "orders_posted": 42, "cutoff_run_id": 17, "finished_at": "2026-12-01T21:31:00Z"},
     ),
 )
-
-
-def order_placed_publish(*, order: Order) -> None:
-    """Inside the transaction that holds (or, late, charges) the order's price."""
-    webhook_event_publish(
-        event_type="canteen.order_placed",
-        school_id=order.school_id,
-        data={
-            "order_id": order.pk,
-            "student_id": order.student_id,
-            "service_date": order.service_date,
-            "period_id": order.period_id,
-            "total": order.total,
-            "currency": CURRENCY,
-            "late": order.late,
-            "lines": [
-                {"item_id": line.menu_item_id, "quantity": line.quantity, "unit_price": line.unit_price}
-                for line in sorted(order.lines.all(), key=lambda line: line.pk)
-            ],
-        },
-    )
 
 
 def orders_cut_off_publish(*, run: CutoffRun) -> None:

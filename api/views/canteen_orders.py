@@ -180,7 +180,7 @@ class OrderDetailView(APIView):
             lines=_lines(data.validated_data["items"]),
             reference=ledger_reference("canteen_order", request),
         )
-        return Response(OrderOutput(_orders().get(pk=order.pk)).data)
+        return Response(OrderOutput(order).data)  # it comes with its lines, hold, student and period
 
 
 class OrderCancelView(APIView):
