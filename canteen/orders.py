@@ -19,6 +19,7 @@ from canteen import calendar, configuration, menus, periods, queries, webhook_ev
 from canteen.errors import CollectionNotToday, DayNotStarted, OrderExists, OrderingClosed, OrderStateInvalid, OutOfStock
 from canteen.models import DailyStock, Order, OrderLine, OrderStatus
 from core import clock, school_time
+from core.locks import lock_objects, lock_one, lock_one_or_none
 from guardians import leavers
 from guardians.errors import PermissionMissing, StudentHasLeft
 from guardians.models import GuardianLink, User
@@ -142,7 +143,7 @@ def order_cancel(*, order: Order, by_user: User, reason: str, link: GuardianLink
     wallet = accounts.guardian_wallet(order.placed_by)
     payable = accounts.merchant_payable(settings.merchant)
     with transaction.atomic(durable=True):
-        order = Order.objects.select_for_update(of=("self",)).select_related("hold").get(pk=order.pk)
+        order = lock_one(Order.objects.select_related("hold").filter(pk=order.pk))
         if order.status == OrderStatus.CANCELLED:
             return order
         if order.status != OrderStatus.PLACED or order.hold is None:
@@ -161,7 +162,7 @@ def order_refund(*, order: Order, staff_user: User, reference: str) -> Order:
     wallet = accounts.guardian_wallet(order.placed_by)
     payable = accounts.merchant_payable(settings.merchant)
     with transaction.atomic(durable=True):
-        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        order = lock_one(Order.objects.filter(pk=order.pk), key=True)  # refund and payment, one-to-one, are set
         if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
             return order
         status_before = order.status
@@ -211,7 +212,7 @@ def order_mark_collected(*, order: Order, staff_user: User) -> Order:
     if order.service_date != today:
         raise CollectionNotToday(service_date=order.service_date.isoformat(), school_today=today.isoformat())
     with transaction.atomic():
-        status_before = Order.objects.select_for_update(of=("self",)).filter(pk=order.pk).values_list("status", flat=True).first()
+        status_before = lock_one_or_none(Order.objects.filter(pk=order.pk).values_list("status", flat=True))
         updated = Order.objects.filter(
             pk=order.pk, service_date=today, status__in=[OrderStatus.PLACED, OrderStatus.NOT_COLLECTED]
         ).update(status=OrderStatus.FULFILLED, collected_at=now, updated_at=now)
@@ -314,7 +315,7 @@ def _stock_adjust(day: date, *, reserve=(), release=()) -> None:
     DailyStock.objects.bulk_create(
         [DailyStock(menu_item_id=pk, service_date=day) for pk in limited if reserved[pk] > released[pk]], ignore_conflicts=True
     )
-    rows = DailyStock.objects.select_for_update(of=("self",)).filter(menu_item_id__in=limited, service_date=day).order_by("pk")
+    rows = lock_objects(DailyStock.objects.filter(menu_item_id__in=limited, service_date=day))
     for row in rows:
         pk, item = row.menu_item_id, items[row.menu_item_id]
         left_after_release = max(row.ordered - released[pk], 0)
