@@ -28,6 +28,7 @@ from django.db import transaction
 from canteen.allergens import allergen_label
 from canteen.models import FoodProfile, Order, OrderStatus
 from core import clock, school_time
+from core.locks import lock_objects, lock_one_or_none
 from core.notifications import notify
 from guardians.models import GuardianLink, StaffRole, Student
 
@@ -71,16 +72,10 @@ def orders_recheck_allergens(*, student_id: int) -> list[Order]:
         return []
     with transaction.atomic():
         # The profile first, as placing and changing an order lock it (canteen/sql/orders.pg.sql).
-        declared = (
-            FoodProfile.objects.select_for_update(of=("self",), no_key=True).filter(student_id=student_id).values_list("allergens", flat=True).first()
-            or []
-        )
+        declared = lock_one_or_none(FoodProfile.objects.filter(student_id=student_id).values_list("allergens", flat=True)) or []
         today = school_time.school_today(student.school)
-        open_orders = list(
-            Order.objects.select_for_update(of=("self",))
-            .filter(student_id=student_id, status=OrderStatus.PLACED, service_date__gte=today)
-            .order_by("pk")
-            .prefetch_related("lines__menu_item")
+        open_orders = lock_objects(
+            Order.objects.filter(student_id=student_id, status=OrderStatus.PLACED, service_date__gte=today).prefetch_related("lines__menu_item")
         )
         raised = []
         now = clock.now()

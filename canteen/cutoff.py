@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from canteen import calendar, periods, webhook_events
 from canteen.models import CanteenSettings, CutoffRun, Order, OrderStatus, ServicePeriod
 from core import clock, metrics, school_time
+from core.locks import lock_one
 from core.notifications import notify
 from guardians.models import StaffRole
 from wallet import accounts, ledger
@@ -46,7 +47,7 @@ def cutoff_run(*, school, service_date: date, period: ServicePeriod | None = Non
     for order in pending:
         wallet = accounts.guardian_wallet(order.placed_by)
         with transaction.atomic(durable=True):
-            order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+            order = lock_one(Order.objects.filter(pk=order.pk), key=True)  # payment, one-to-one, is set
             if order.status != OrderStatus.PLACED or order.payment_id is not None:
                 continue
             locked = ledger.lock_accounts([wallet.pk, payable.pk])

@@ -13,6 +13,7 @@ from canteen import queries
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import CanteenSettings, FoodProfile, MenuItem, ServicePeriod
 from core import clock
+from core.locks import lock_one
 from guardians.models import School, Student, User
 
 MENU_ITEM_FIELDS = (
@@ -70,7 +71,7 @@ def menu_item_update(*, item: MenuItem, period_ids: list[int] | None = None, **f
     changed = [name for name in fields if name in MENU_ITEM_FIELDS]
     periods = service_periods.periods_by_ids(item.school, period_ids) if period_ids is not None else None
     with transaction.atomic():
-        item = MenuItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+        item = lock_one(MenuItem.objects.filter(pk=item.pk))
         before = snapshot(item, changed)
         if periods is not None:
             before["period_ids"] = sorted(item.periods.values_list("pk", flat=True))

@@ -20,6 +20,7 @@ from canteen import calendar, configuration, menus, order_write, periods, querie
 from canteen.errors import CollectionNotToday, DayNotStarted, OrderingClosed, OrderStateInvalid
 from canteen.models import Order, OrderStatus
 from core import clock, school_time
+from core.locks import lock_one, lock_one_or_none
 from guardians import leavers
 from guardians.errors import PermissionMissing, StudentHasLeft
 from guardians.models import GuardianLink, User
@@ -121,7 +122,7 @@ def order_cancel(*, order: Order, by_user: User, reason: str, link: GuardianLink
     wallet = accounts.guardian_wallet(order.placed_by)
     payable = accounts.merchant_payable(settings.merchant)
     with transaction.atomic(durable=True):
-        order = Order.objects.select_for_update(of=("self",)).select_related("hold").get(pk=order.pk)
+        order = lock_one(Order.objects.select_related("hold").filter(pk=order.pk))
         if order.status == OrderStatus.CANCELLED:
             return order
         if order.status != OrderStatus.PLACED or order.hold is None:
@@ -140,7 +141,7 @@ def order_refund(*, order: Order, staff_user: User, reference: str) -> Order:
     wallet = accounts.guardian_wallet(order.placed_by)
     payable = accounts.merchant_payable(settings.merchant)
     with transaction.atomic(durable=True):
-        order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        order = lock_one(Order.objects.filter(pk=order.pk), key=True)  # refund and payment, one-to-one, are set
         if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
             return order
         status_before = order.status
@@ -190,7 +191,7 @@ def order_mark_collected(*, order: Order, staff_user: User) -> Order:
     if order.service_date != today:
         raise CollectionNotToday(service_date=order.service_date.isoformat(), school_today=today.isoformat())
     with transaction.atomic():
-        status_before = Order.objects.select_for_update(of=("self",)).filter(pk=order.pk).values_list("status", flat=True).first()
+        status_before = lock_one_or_none(Order.objects.filter(pk=order.pk).values_list("status", flat=True))
         updated = Order.objects.filter(
             pk=order.pk, service_date=today, status__in=[OrderStatus.PLACED, OrderStatus.NOT_COLLECTED]
         ).update(status=OrderStatus.FULFILLED, collected_at=now, updated_at=now)

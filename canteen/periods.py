@@ -17,6 +17,7 @@ from canteen.errors import DefaultPeriodRequired, PeriodInvalid, PeriodNameTaken
 from canteen.models import CanteenSettings, ServicePeriod
 from core import clock, school_time
 from core.errors import NonexistentLocalTime
+from core.locks import lock_one
 from guardians.models import School
 
 PERIOD_FIELDS = ("name", "cutoff", "late_cutoff", "is_active")
@@ -101,7 +102,8 @@ def period_update(*, period: ServicePeriod, **fields) -> ServicePeriod:
     changed = [name for name in PERIOD_FIELDS if name in fields]
     try:
         with transaction.atomic():
-            period = ServicePeriod.objects.select_for_update(of=("self",)).select_related("school").get(pk=period.pk)
+            # FOR UPDATE: the name, unique in the school, may change.
+            period = lock_one(ServicePeriod.objects.select_related("school").filter(pk=period.pk), key=True)
             before = snapshot(period, changed)
             for name in changed:
                 setattr(period, name, fields[name])
@@ -128,7 +130,7 @@ def period_update(*, period: ServicePeriod, **fields) -> ServicePeriod:
 
 def default_period_times_set(*, school: School, cutoff: time | None = None, late_cutoff: time | None = None, set_late: bool = False) -> None:
     """The settings API's cut-off and late window: the default period's. Inside the caller's transaction."""
-    period = ServicePeriod.objects.select_for_update(of=("self",)).get(pk=default_period(school).pk)
+    period = lock_one(ServicePeriod.objects.filter(pk=default_period(school).pk))
     period.cutoff = cutoff if cutoff is not None else period.cutoff
     period.late_cutoff = late_cutoff if set_late else period.late_cutoff
     _check_times(school, period.cutoff, period.late_cutoff)

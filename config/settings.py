@@ -124,9 +124,9 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
 # answers 503 `database_timeout` (api/errors.py). gunicorn's timeout is set above it, so our answer
 # goes out before the worker is killed. Workers (Procfile) allow their batch jobs longer. 0: none.
 DATABASE_STATEMENT_TIMEOUT_SECONDS = env.float("DATABASE_STATEMENT_TIMEOUT_SECONDS", default=20.0)
-# No row lock is waited for longer than this, whoever takes it: the connection's default, so an inline
-# select_for_update is bounded as the lock helper (core/locks.py, which also sets it per transaction)
-# and the functions of wallet/sql/ and events/sql/ are. Past it PostgreSQL gives up (SQLSTATE 55P03) and
+# No row lock is waited for longer than this, whoever takes it: the connection's default, which bounds
+# every lock of core/locks.py; the ledger (wallet/ledger.py) and the functions of wallet/sql/ and
+# events/sql/ also set it per transaction. Past it PostgreSQL gives up (SQLSTATE 55P03) and
 # the API answers 409 `lock_timeout` with Retry-After (api/errors.py), nothing saved. Workers
 # (Procfile) allow their batch jobs longer. 0: none.
 DATABASE_LOCK_TIMEOUT_SECONDS = env.float("DATABASE_LOCK_TIMEOUT_SECONDS", default=5.0)

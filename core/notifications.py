@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 
 from core import clock, roles
 from core.jobs import enqueue_after_commit
+from core.locks import lock_one_or_none
 from core.models import Notification, NotificationPreference
 from core.notification_kinds import KINDS, kind_email_default
 
@@ -82,8 +83,8 @@ def deliver(notification_ids: list[int]) -> None:
 def _send_once(notice: Notification, sent_field: str, send) -> None:
     """Send on one channel unless another run has, or is, sending it (its row lock is skipped)."""
     with transaction.atomic():
-        unsent = Notification.objects.select_for_update(of=("self",), skip_locked=True).filter(pk=notice.pk, **{f"{sent_field}__isnull": True})
-        if not unsent.exists():
+        unsent = Notification.objects.filter(pk=notice.pk, **{f"{sent_field}__isnull": True}).values_list("pk", flat=True)
+        if lock_one_or_none(unsent, key=True, skip_locked=True) is None:
             return
         send()
         Notification.objects.filter(pk=notice.pk).update(**{sent_field: clock.now()})

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.jobs import publish
+from core.locks import lock_objects
 from core.models import OutboxJob
 
 log = structlog.get_logger("core.relay")
@@ -27,10 +28,8 @@ def outbox_relay(*, grace: timedelta | None = None) -> int:
     sent = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                OutboxJob.objects.select_for_update(of=("self",), skip_locked=True)
-                .filter(sent_at__isnull=True, created_at__lte=timezone.now() - grace)
-                .order_by("pk")[:BATCH]
+            rows = lock_objects(
+                OutboxJob.objects.filter(sent_at__isnull=True, created_at__lte=timezone.now() - grace), key=True, skip_locked=True, limit=BATCH
             )
             delivered, failure = _send_batch(rows)
             sent += len(delivered)

@@ -13,6 +13,7 @@ from django.db import transaction
 from audit.actors import SYSTEM
 from audit.services import audit_record
 from core import clock
+from core.locks import lock_one
 from core.school_time import local_midnight
 from events.models import HOLDS_PLACE, LIVE, ConsentRecord, Event, Signup, SignupStatus
 from events.services.payments import refund_locked
@@ -25,8 +26,9 @@ def signup_cancel_for_leaver(*, signup_id: int, leaver_id: int) -> int:
     now = clock.now()
     with transaction.atomic(durable=True):
         event_id = Signup.objects.filter(pk=signup_id).values_list("event_id", flat=True).first()
-        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id)
-        signup = Signup.objects.select_for_update(of=("self",)).select_related("student", "paid_by").get(pk=signup_id)
+        event = lock_one(Event.objects.select_related("school").filter(pk=event_id))
+        # FOR UPDATE: a refund sets refund_transaction, a one-to-one column.
+        signup = lock_one(Signup.objects.select_related("student", "paid_by").filter(pk=signup_id), key=True)
         if signup.status not in LIVE or now >= event.starts_at:
             return 0
         status_before, held_place = signup.status, signup.status in HOLDS_PLACE

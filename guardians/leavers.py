@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from audit.actors import SYSTEM
 from audit.services import audit_record
 from core import clock, school_time
+from core.locks import lock_one_or_none
 from guardians.errors import LeaverAlreadyLeft, LeaverNotFound, LeavingDateInvalid, StudentAlreadyLeaving
 from guardians.leavers_models import StudentLeaver
 from guardians.models import Student, User
@@ -55,7 +56,7 @@ def leaver_mark(*, student: Student, leaving_on: date, reason: str, marked_by: U
     _check_leaving_date(student, leaving_on)
     try:
         with transaction.atomic(durable=True):
-            Student.objects.select_for_update(of=("self",)).filter(pk=student.pk).first()
+            lock_one_or_none(Student.objects.filter(pk=student.pk))
             if StudentLeaver.objects.filter(student=student, undone_at__isnull=True).exists():
                 raise StudentAlreadyLeaving()
             leaver = StudentLeaver.objects.create(
@@ -93,7 +94,7 @@ def leaver_mark(*, student: Student, leaving_on: date, reason: str, marked_by: U
 def leaver_undo(*, student: Student, by_user: User) -> StudentLeaver:
     """Take back a leaving decision before its leaving day: nothing has happened yet to undo."""
     with transaction.atomic(durable=True):
-        leaver = StudentLeaver.objects.select_for_update(of=("self",)).filter(student=student, undone_at__isnull=True).first()
+        leaver = lock_one_or_none(StudentLeaver.objects.filter(student=student, undone_at__isnull=True))
         if leaver is None:
             raise LeaverNotFound()
         if leaver.processed_at is not None or leaver.leaving_on <= school_time.school_today(student.school):
@@ -118,7 +119,7 @@ def _claim_due(leaver_id: int) -> StudentLeaver | None:
     """The leaver, if its leaving day has come and it is neither undone nor processed. The row lock
     orders this check against `leaver_undo`: once the day has come, an undo is refused."""
     with transaction.atomic():
-        leaver = StudentLeaver.objects.select_for_update(of=("self",)).select_related("student__school").filter(pk=leaver_id).first()
+        leaver = lock_one_or_none(StudentLeaver.objects.select_related("student__school").filter(pk=leaver_id))
         if leaver is None or leaver.undone_at is not None or leaver.processed_at is not None:
             return None
         if leaver.leaving_on > school_time.school_today(leaver.student.school):

@@ -22,6 +22,7 @@ from django.db import transaction
 from audit.actors import SYSTEM
 from audit.services import audit_record
 from core import clock, school_time
+from core.locks import lock_one, lock_one_or_none
 from guardians.leavers_models import StudentLeaver
 from guardians.models import AbsenceNote, Student
 from guardians.signals import student_deidentify
@@ -39,10 +40,10 @@ def _due():
 def leaver_deidentify(*, leaver_id: int) -> bool:
     """De-identify one leaver if their retention date has come. Returns whether this call did it."""
     with transaction.atomic():
-        leaver = _due().select_for_update(of=("self",), skip_locked=True).select_related("student__school").filter(pk=leaver_id).first()
+        leaver = lock_one_or_none(_due().select_related("student__school").filter(pk=leaver_id), key=True, skip_locked=True)
         if leaver is None or leaver.retain_until > school_time.school_today(leaver.student.school):
             return False
-        student = Student.objects.select_for_update(of=("self",)).get(pk=leaver.student_id)
+        student = lock_one(Student.objects.filter(pk=leaver.student_id), key=True)  # student_number, a key column, changes
         student.first_name, student.last_name = DEIDENTIFIED_FIRST_NAME, DEIDENTIFIED_LAST_NAME
         student.date_of_birth = date(student.date_of_birth.year, 1, 1)
         student.roll_class = ""

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import transaction
 
 from core import clock
+from core.locks import lock_one_or_none
 from guardians.errors import RefreshTokenReused, SessionRevoked, WrongPassword
 from guardians.models import AuthSession, User
 
@@ -26,7 +27,7 @@ def session_rotate(*, session_id, presented_jti: str, new_jti: str, expires_at: 
     either a thief or the rightful owner holds a stale copy, and we cannot tell which.
     """
     with transaction.atomic():
-        session = AuthSession.objects.select_for_update(of=("self",)).select_related("user").filter(pk=session_id).first()
+        session = lock_one_or_none(AuthSession.objects.select_related("user").filter(pk=session_id))
         if session is None or session.revoked_at is not None or not session.user.is_active:
             raise SessionRevoked()
         if session.current_refresh_jti == presented_jti:
@@ -42,7 +43,7 @@ def session_rotate(*, session_id, presented_jti: str, new_jti: str, expires_at: 
 
 def session_revoke(*, session_id, reason: str = "logout") -> None:
     with transaction.atomic():
-        session = AuthSession.objects.select_for_update(of=("self",)).filter(pk=session_id, revoked_at__isnull=True).first()
+        session = lock_one_or_none(AuthSession.objects.filter(pk=session_id, revoked_at__isnull=True))
         if session is not None:
             _revoke(session, reason=reason)
 

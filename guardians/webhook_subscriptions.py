@@ -7,6 +7,7 @@ from django.db import transaction
 
 from audit.services import audit_record, changed_fields, snapshot
 from core import clock
+from core.locks import lock_one
 from core.models_webhooks import WebhookEvent, WebhookSubscription
 from core.webhooks import signing
 from core.webhooks.delivery import deliveries_cancel
@@ -79,7 +80,7 @@ def webhook_subscription_update(*, subscription: WebhookSubscription, **changes)
     if "url" in changes:
         url_check(changes["url"])
     with transaction.atomic():
-        subscription = WebhookSubscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
+        subscription = lock_one(WebhookSubscription.objects.filter(pk=subscription.pk))
         before = snapshot(subscription, AUDITED_FIELDS)
         enabling = changes.get("is_active") is True and not subscription.is_active
         disabling = changes.get("is_active") is False and subscription.is_active
@@ -114,7 +115,7 @@ def webhook_subscription_rotate_secret(*, subscription: WebhookSubscription, gra
     grace = timedelta(hours=settings.WEBHOOKS_SECRET_GRACE_HOURS if grace_hours is None else grace_hours)
     now = clock.now()
     with transaction.atomic():
-        subscription = WebhookSubscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
+        subscription = lock_one(WebhookSubscription.objects.filter(pk=subscription.pk))
         subscription.previous_secret = subscription.secret if grace else ""
         subscription.previous_secret_expires_at = now + grace if grace else None
         subscription.secret = signing.secret_generate()

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date
 from core import clock
 from core.errors import DomainError
 from core.jobs import enqueue_after_commit
+from core.locks import lock_one
 from core.money import format_dollars
 from core.notifications import notify
 from guardians.models import GuardianLink, Student, User
@@ -242,7 +243,7 @@ def _bulk_row(*, job_id: int, index: int, row: dict, program: Program, admin: Us
     """Process row `index` unless another run already did; return the next index to process."""
     try:
         with transaction.atomic(durable=True):
-            job = BulkIssueJob.objects.select_for_update(of=("self",)).get(pk=job_id)
+            job = lock_one(BulkIssueJob.objects.filter(pk=job_id))
             if job.processed_rows != index:
                 return job.processed_rows
             beneficiary, holder = _row_beneficiary(program, row)
@@ -270,7 +271,7 @@ def _bulk_row(*, job_id: int, index: int, row: dict, program: Program, admin: Us
         outcome = {"failed_rows": F("failed_rows") + 1}
         error = {"row": index + 2, "code": exc.code, "message": exc.message}  # row 1 is the header
     with transaction.atomic(durable=True):
-        job = BulkIssueJob.objects.select_for_update(of=("self",)).get(pk=job_id)
+        job = lock_one(BulkIssueJob.objects.filter(pk=job_id))
         if job.processed_rows != index:
             return job.processed_rows
         if error is not None and len(job.errors) < MAX_RECORDED_ERRORS:

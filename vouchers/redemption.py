@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from audit.services import audit_record
 from core import clock
 from core.errors import DomainError
+from core.locks import lock_objects, lock_one
 from vouchers import numbers, periods, queries, reserves, rules, tokens, webhook_events
 from vouchers.errors import (
     DateOfBirthMismatch,
@@ -245,12 +246,7 @@ def _term_window(voucher: Voucher):
 
 
 def _lock_vouchers(voucher_ids) -> list[Voucher]:
-    return list(
-        Voucher.objects.select_for_update(of=("self",))
-        .select_related("program", "issue_window__program")
-        .filter(pk__in=sorted(set(voucher_ids)))
-        .order_by("pk")
-    )
+    return lock_objects(Voucher.objects.select_related("program", "issue_window__program").filter(pk__in=sorted(set(voucher_ids))))
 
 
 # --- Void -----------------------------------------------------------------------------
@@ -278,7 +274,7 @@ def redemption_void(*, terminal: Terminal, redemption_id: int) -> Redemption:
         locked = ledger.lock_accounts(
             [redemption.program.funding_account_id, payable.pk, *(voucher.reserve_account_id for voucher in vouchers.values())]
         )
-        redemption = Redemption.objects.select_for_update(of=("self",)).get(pk=redemption.pk)
+        redemption = lock_one(Redemption.objects.filter(pk=redemption.pk), key=True)  # void_transaction, one-to-one, is set
         if redemption.voided_at is not None:
             raise RedemptionAlreadyVoided()
         reversal = ledger.reverse_locked(

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from core import clock
 from core.jobs import enqueue_after_commit
+from core.locks import lock_one
 from vouchers.models import LIVE_STATES, Program, Voucher
 from wallet import ledger
 from wallet.models import Account, AccountKind
@@ -78,7 +79,7 @@ def reserve_settle_locked(*, voucher: Voucher, accounts: dict[int, Account], act
 def voucher_reserve_release(*, voucher_id: int) -> None:
     """Return what a voucher's reserve holds beyond `reserve_target` to the program. Safe to run twice."""
     with transaction.atomic(durable=True):
-        voucher = Voucher.objects.select_for_update(of=("self",)).select_related("program").get(pk=voucher_id)
+        voucher = lock_one(Voucher.objects.select_related("program").filter(pk=voucher_id))
         if voucher.reserve_account_id is None:
             return
         locked = ledger.lock_accounts([voucher.reserve_account_id, voucher.program.funding_account_id])

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from audit.services import audit_record, changed_fields, snapshot
 from core import clock
+from core.locks import lock_one
 from core.notifications import notify
 from guardians.models import ProgramAdministrator, School, Student, User
 from vouchers import reserves
@@ -213,7 +214,7 @@ def provider_apply(
 
 
 def _locked_approval(approval: ProviderApproval) -> ProviderApproval:
-    return ProviderApproval.objects.select_for_update(of=("self",)).select_related("program", "merchant").get(pk=approval.pk)
+    return lock_one(ProviderApproval.objects.select_related("program", "merchant").filter(pk=approval.pk))
 
 
 def provider_approve(
@@ -317,7 +318,7 @@ def voucher_end(*, voucher: Voucher, ended_by: User, action: str, reason: str) -
     and the beneficiary may apply again. Repeating either is harmless."""
     target = VoucherState.REVOKED if action == "revoke" else VoucherState.CANCELLED
     with transaction.atomic(durable=True):
-        voucher = Voucher.objects.select_for_update(of=("self",)).select_related("program", "holder").get(pk=voucher.pk)
+        voucher = lock_one(Voucher.objects.select_related("program", "holder").filter(pk=voucher.pk))
         if voucher.state == target:
             return voucher
         if voucher.state not in LIVE_STATES:

@@ -12,6 +12,7 @@ import structlog
 from django.db import transaction
 
 from core import clock, metrics
+from core.locks import lock_one
 from vouchers import payouts, webhook_events
 from vouchers.errors import SettlementInProgress
 from vouchers.models import Program, Redemption, Settlement, SettlementRun
@@ -107,7 +108,7 @@ def settlement_fail(*, settlement_id: int, reason: str) -> Settlement:
     clearing = voucher_payouts_account()
     with transaction.atomic(durable=True):
         locked = ledger.lock_accounts([payable.pk, clearing.pk])
-        settlement = Settlement.objects.select_for_update(of=("self",)).get(pk=settlement_id)
+        settlement = lock_one(Settlement.objects.filter(pk=settlement_id), key=True)  # reversal_transaction, one-to-one, is set
         if settlement.status != Settlement.Status.PENDING_PAYOUT:
             return settlement
         reversal = ledger.reverse_locked(

@@ -28,6 +28,7 @@ from django.db import OperationalError, connection, transaction
 from audit.services import audit_record
 from core import clock
 from core.jobs import enqueue_after_commit
+from core.locks import lock_objects, lock_one
 from vouchers import payouts
 from vouchers.errors import SettlementInProgress, SettlementPeriodOpen
 from vouchers.models import Program, Redemption, Settlement, SettlementRun
@@ -108,12 +109,15 @@ def merchants_due(*, program: Program, cutoff: datetime, merchant_ids=None, lock
     )
     if merchant_ids is not None:
         unsettled, voided_since = unsettled.filter(merchant_id__in=merchant_ids), voided_since.filter(merchant_id__in=merchant_ids)
-    if lock:
-        unsettled, voided_since = unsettled.select_for_update(of=("self",)), voided_since.select_for_update(of=("self",))
+
+    def in_pk_order(redemptions):
+        redemptions = redemptions.select_related("program", "merchant")
+        return lock_objects(redemptions) if lock else redemptions.order_by("pk")
+
     by_merchant: dict[int, tuple[list, list]] = {}
-    for redemption in unsettled.select_related("program", "merchant").order_by("pk"):
+    for redemption in in_pk_order(unsettled):
         by_merchant.setdefault(redemption.merchant_id, ([], []))[0].append(redemption)
-    for redemption in voided_since.select_related("program", "merchant").order_by("pk"):
+    for redemption in in_pk_order(voided_since):
         by_merchant.setdefault(redemption.merchant_id, ([], []))[1].append(redemption)
     dues = []
     for merchant_id in sorted(by_merchant):
@@ -135,7 +139,7 @@ def settlement_run_execute(
         with transaction.atomic(durable=True):
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            Program.objects.select_for_update(of=("self",), no_key=True).filter(pk=program.pk).values_list("pk", flat=True).get()
+            lock_one(Program.objects.filter(pk=program.pk).values_list("pk", flat=True))
             existing = SettlementRun.objects.filter(program=program, business_date=period.business_date).first()
             if existing is not None:
                 return existing, False

@@ -4,6 +4,7 @@ from django.db import transaction
 from audit.actors import platform_actor
 from audit.services import audit_record
 from core import clock
+from core.locks import lock_objects
 from wallet import card_acceptance
 from wallet.models import Account, CardAcceptance, Entry, LedgerTransaction, Merchant, ReconciliationIssue, Terminal
 
@@ -117,7 +118,7 @@ class ReconciliationIssueAdmin(ReadOnlyAdmin):
         now = clock.now()
         with transaction.atomic():
             open_issues = ReconciliationIssue.objects.filter(pk__in=queryset.values("pk"), resolved_at__isnull=True)
-            issue_ids = list(open_issues.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+            issue_ids = lock_objects(open_issues.values_list("pk", flat=True))
             resolved = ReconciliationIssue.objects.filter(pk__in=issue_ids).update(resolved_at=now)
             for issue_id in issue_ids:
                 audit_record(

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet, Sum
 
 from core import clock
-from core.locks import lock_objects
+from core.locks import lock_objects, lock_timeout_set
 from wallet.errors import InsufficientFunds
 from wallet.models import Account, Entry, Hold, HoldStatus, LedgerTransaction
 
@@ -45,6 +45,7 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     """SELECT ... FOR UPDATE the accounts in primary-key order (core/locks.py), so concurrent writers
     never deadlock and none waits longer than the lock timeout."""
     ids = sorted(set(account_ids))
+    lock_timeout_set()  # as the money functions of wallet/sql/ do: the setting as it is now, not as the connection opened
     accounts = {account.pk: account for account in lock_objects(Account.objects.filter(pk__in=ids))}
     if len(accounts) != len(ids):
         raise Account.DoesNotExist(f"accounts {sorted(set(ids) - set(accounts))} do not exist")
@@ -56,6 +57,7 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
 def lock_accounts_matching(query: QuerySet) -> dict[int, Account]:
     """Lock the accounts a query finds by their owners, in primary-key order: one round trip instead of
     finding the ids first and locking them second."""
+    lock_timeout_set()
     accounts = {account.pk: account for account in lock_objects(query)}
     for account in accounts.values():
         _expire_stale_holds_locked(account)

@@ -17,6 +17,7 @@ import structlog
 from django.db import transaction
 
 from core import clock
+from core.locks import lock_one
 from core.notifications import notify
 from guardians.models import Guardian
 from wallet.errors import PaymentGatewayUnavailable, PaymentMethodChanged, PaymentMethodNotFound
@@ -48,7 +49,7 @@ def payment_method_remove(*, guardian: Guardian) -> CardRemoved:
         log.warning("payment_method_detach_refused", guardian_id=guardian.pk, code=exc.code, error=str(exc))
 
     with transaction.atomic():
-        method = PaymentMethod.objects.select_for_update(of=("self",)).get(pk=method.pk)
+        method = lock_one(PaymentMethod.objects.filter(pk=method.pk))
         if method.stripe_payment_method_id != card_id:
             # A newer card was saved (or this one removed) while Stripe answered: leave that one be.
             raise PaymentMethodChanged() if method.has_card else PaymentMethodNotFound()

@@ -33,6 +33,7 @@ from django.db.models import F
 
 from core import clock
 from core.jobs import enqueue_after_commit
+from core.locks import lock_one, lock_one_or_none
 from wallet import accounts, ledger, webhook_events
 from wallet.errors import WebhookPayloadInvalid, WebhookSignatureInvalid
 from wallet.gateway import get_gateway
@@ -95,7 +96,7 @@ def stripe_event_process(*, event_id: str) -> str:
     try:
         prepared = _prepare(event)  # network look-ups happen before any lock is taken
         with transaction.atomic(durable=True):
-            event = StripeEvent.objects.select_for_update(of=("self",)).get(pk=event_id)
+            event = lock_one(StripeEvent.objects.filter(pk=event_id))
             if event.processed_at is not None:
                 return "already_processed"
             handler = HANDLERS.get(event.type)
@@ -305,7 +306,7 @@ def _on_refund_updated(refund: dict, event: StripeEvent, prepared: dict) -> str:
                 status=TopUpRefund.Status.SUCCEEDED
             )
         return "ok"
-    row = TopUpRefund.objects.select_for_update(of=("self",)).filter(stripe_refund_id=refund.get("id")).first()
+    row = lock_one_or_none(TopUpRefund.objects.filter(stripe_refund_id=refund.get("id")))
     if row is None or row.status == TopUpRefund.Status.FAILED:
         return "ignored"
     row.status = TopUpRefund.Status.FAILED
@@ -404,7 +405,7 @@ def _on_setup_intent_succeeded(intent: dict, event: StripeEvent, prepared: dict)
     guardian_id = str((intent.get("metadata") or {}).get("guardian_id", ""))
     if not guardian_id.isdigit() or not prepared.get("card"):
         return "ignored: not ours"
-    method = PaymentMethod.objects.select_for_update(of=("self",)).filter(guardian_id=int(guardian_id), stripe_customer_id=intent.get("customer")).first()
+    method = lock_one_or_none(PaymentMethod.objects.filter(guardian_id=int(guardian_id), stripe_customer_id=intent.get("customer")))
     if method is None:
         return "ignored: unknown customer"
     saved_at = event.stripe_created_at or clock.now()
@@ -440,21 +441,22 @@ HANDLERS = {
 
 def _lock_topup(payment_intent_id, metadata) -> TopUp | None:
     """The top-up behind a PaymentIntent, row-locked. Found by PaymentIntent id, or by our metadata
-    when the event outran the response that gave us the id (off-session payments confirm at once)."""
+    when the event outran the response that gave us the id (off-session payments confirm at once).
+    FOR UPDATE: the handlers set unique columns (credit_transaction, and payment_intent_id here)."""
     if not isinstance(payment_intent_id, str) or not payment_intent_id:
         return None
-    topup = TopUp.objects.select_for_update(of=("self",)).select_related("student").filter(payment_intent_id=payment_intent_id).first()
+    topup = lock_one_or_none(TopUp.objects.select_related("student").filter(payment_intent_id=payment_intent_id), key=True)
     if topup is not None:
         return topup
     metadata = metadata if isinstance(metadata, dict) else {}
     topup_id, guardian_id = str(metadata.get("topup_id", "")), str(metadata.get("guardian_id", ""))
     if not topup_id.isdigit():
         return None
-    topup = (
-        TopUp.objects.select_for_update(of=("self",))
-        .select_related("student")
-        .filter(pk=int(topup_id), guardian_id=int(guardian_id) if guardian_id.isdigit() else None, payment_intent_id__isnull=True)
-        .first()
+    topup = lock_one_or_none(
+        TopUp.objects.select_related("student").filter(
+            pk=int(topup_id), guardian_id=int(guardian_id) if guardian_id.isdigit() else None, payment_intent_id__isnull=True
+        ),
+        key=True,
     )
     if topup is not None:
         topup.payment_intent_id = payment_intent_id

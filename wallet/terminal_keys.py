@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from audit.actors import actor_for_merchant_admin
 from audit.services import audit_record
 from core import clock
+from core.locks import lock_one
 from wallet import queries
 from wallet.errors import TerminalRevoked
 from wallet.models import Merchant, MerchantAdministrator, Terminal
@@ -95,7 +96,8 @@ def terminal_revoke(*, terminal: Terminal, by: MerchantAdministrator | None = No
 
 
 def _locked_active(terminal: Terminal) -> Terminal:
-    locked = Terminal.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=terminal.pk)
+    # FOR UPDATE: a rotation changes key_prefix, a unique column.
+    locked = lock_one(Terminal.objects.select_related("merchant").filter(pk=terminal.pk), key=True)
     if locked.revoked_at is not None:
         raise TerminalRevoked(terminal_id=locked.pk)
     return locked

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 
 from core import clock
 from core.jobs import enqueue_after_commit
+from core.locks import lock_objects, lock_one, lock_one_or_none
 from guardians.models import Guardian, GuardianLink
 from wallet import accounts, gateway, ledger
 from wallet.errors import (
@@ -188,10 +189,8 @@ def wallet_refund_create(*, guardian: Guardian, amount: int, request_key: str) -
     clearing = accounts.processor_clearing()
     since = clock.now() - timedelta(days=settings.TOPUP_REFUNDABLE_DAYS)
     with transaction.atomic(durable=True):
-        candidates = list(
-            TopUp.objects.select_for_update(of=("self",))
-            .filter(guardian=guardian, status=TopUp.Status.SUCCEEDED, succeeded_at__gte=since, payment_intent_id__isnull=False)
-            .order_by("pk")
+        candidates = lock_objects(
+            TopUp.objects.filter(guardian=guardian, status=TopUp.Status.SUCCEEDED, succeeded_at__gte=since, payment_intent_id__isnull=False)
         )
         locked = ledger.lock_accounts([wallet.pk, clearing.pk])
         available = locked[wallet.pk].available
@@ -265,8 +264,8 @@ def _refund_reverse(*, refund_id: int, code: str) -> TopUpRefund:
     wallet = accounts.guardian_wallet(refund.topup.guardian)
     clearing = accounts.processor_clearing()
     with transaction.atomic(durable=True):
-        topup = TopUp.objects.select_for_update(of=("self",)).get(pk=refund.topup_id)
-        refund = TopUpRefund.objects.select_for_update(of=("self",)).get(pk=refund_id)
+        topup = lock_one(TopUp.objects.filter(pk=refund.topup_id))
+        refund = lock_one(TopUpRefund.objects.filter(pk=refund_id), key=True)  # reversal_transaction, one-to-one, is set
         locked = ledger.lock_accounts([wallet.pk, clearing.pk])
         if refund.status != TopUpRefund.Status.PENDING or refund.reversal_transaction_id:
             return refund
@@ -336,7 +335,7 @@ def payment_method_for(guardian: Guardian) -> PaymentMethod:
 def auto_topup_update(*, guardian: Guardian, **changes) -> PaymentMethod:
     """Set `enabled`, `threshold` and `amount` (cents). Enabled needs a saved card and both amounts."""
     with transaction.atomic():
-        method = PaymentMethod.objects.select_for_update(of=("self",)).filter(guardian=guardian).first()
+        method = lock_one_or_none(PaymentMethod.objects.filter(guardian=guardian))
         if method is None or not method.has_card:
             raise PaymentMethodRequired()
         for name in ("enabled", "threshold", "amount"):
@@ -435,7 +434,8 @@ def auto_topup_submit(*, topup_id: int) -> TopUp:
 
 def _automatic_topup_failed(topup_id: int, *, code: str, message: str, payment_intent_id: str | None = None, notify: bool = True) -> TopUp:
     with transaction.atomic():
-        topup = TopUp.objects.select_for_update(of=("self",)).select_related("guardian__user", "student").get(pk=topup_id)
+        # FOR UPDATE: it may set payment_intent_id, a unique column.
+        topup = lock_one(TopUp.objects.select_related("guardian__user", "student").filter(pk=topup_id), key=True)
         if topup.status != TopUp.Status.PENDING:
             return topup
         topup.status = TopUp.Status.FAILED

@@ -81,7 +81,7 @@ BEGIN
     ON CONFLICT ON CONSTRAINT daily_stock_unique DO NOTHING;
     PERFORM 1 FROM canteen_dailystock s
      WHERE s.service_date = p_day AND s.menu_item_id IN (SELECT m.item_id FROM canteen_stock_moves(p_reserve, p_release) m)
-     ORDER BY s.id FOR UPDATE;
+     ORDER BY s.id FOR NO KEY UPDATE;
     SELECT jsonb_build_object('item_id', m.item_id, 'name', m.name,
                               'remaining', greatest(m.stock_limit - greatest(s.ordered - m.released, 0), 0))
       INTO v_short

@@ -7,6 +7,7 @@ from django.db import transaction
 from audit.services import audit_record, changed_fields, snapshot
 from core import clock, school_time
 from core.jobs import enqueue_after_commit
+from core.locks import lock_one
 from events import notices
 from events.consent_forms import form_content_hash, form_content_normalise
 from events.errors import CapacityBelowTaken, EventInvalid, EventStateInvalid, SignupDeadlinePassed
@@ -115,7 +116,7 @@ def event_update(*, event_id: int, staff: StaffMember, form: dict | None = None,
         raise ValueError(f"not editable: {sorted(unknown)}")
     now = clock.now()
     with transaction.atomic(durable=True):
-        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id, school=staff.school)
+        event = lock_one(Event.objects.select_related("school").filter(pk=event_id, school=staff.school))
         if event.status == EventStatus.CANCELLED:
             raise EventStateInvalid("A cancelled event cannot be changed.")
         before = snapshot(event, AUDITED_FIELDS)
@@ -145,7 +146,7 @@ def event_publish(*, event_id: int, staff: StaffMember) -> tuple[Event, int]:
     """
     now = clock.now()
     with transaction.atomic(durable=True):
-        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id, school=staff.school)
+        event = lock_one(Event.objects.select_related("school").filter(pk=event_id, school=staff.school))
         if event.status != EventStatus.DRAFT:
             raise EventStateInvalid(f"A {event.status} event cannot be published.")
         if not signups_open(event, now=now):
@@ -165,7 +166,7 @@ def event_cancel(*, event_id: int, staff: StaffMember, reason: str = "") -> Even
     """
     now = clock.now()
     with transaction.atomic(durable=True):
-        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id, school=staff.school)
+        event = lock_one(Event.objects.select_related("school").filter(pk=event_id, school=staff.school))
         if event.status == EventStatus.CANCELLED:
             return event
         was_published = event.status == EventStatus.PUBLISHED

@@ -10,6 +10,7 @@ whatever the retries.
 from django.db import transaction
 
 from core import clock
+from core.locks import lock_one
 from events import notices, webhook_events
 from events.errors import PaymentDeadlinePassed, SignupAlreadyPaid, SignupNotFound, SignupNotPayable
 from events.models import UNPAID_PLACE, Event, EventStatus, PaymentMethod, Signup, SignupStatus
@@ -37,8 +38,9 @@ def _lock_payable(signup_id: int, *, now) -> tuple[Event, Signup]:
     event_id = Signup.objects.filter(pk=signup_id).values_list("event_id", flat=True).first()
     if event_id is None:
         raise SignupNotFound()
-    event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id)
-    signup = Signup.objects.select_for_update(of=("self",)).select_related("student", "guardian__user").get(pk=signup_id)
+    event = lock_one(Event.objects.select_related("school").filter(pk=event_id))
+    # FOR UPDATE: paying sets payment_transaction, a one-to-one column.
+    signup = lock_one(Signup.objects.select_related("student", "guardian__user").filter(pk=signup_id), key=True)
     if signup.status == SignupStatus.CONFIRMED and signup.amount_paid == signup.amount_due:
         raise SignupAlreadyPaid()
     if signup.status not in UNPAID_PLACE or event.status != EventStatus.PUBLISHED:
@@ -111,7 +113,8 @@ def cancelled_signup_settle(*, signup_id: int) -> int:
     """Refund a sign-up of a cancelled event in full and tell the family. Safe to run any number of times;
     returns the cents refunded by this call."""
     with transaction.atomic(durable=True):
-        signup = Signup.objects.select_for_update(of=("self",)).select_related("event__school", "student", "paid_by").get(pk=signup_id)
+        # FOR UPDATE: a refund sets refund_transaction, a one-to-one column.
+        signup = lock_one(Signup.objects.select_related("event__school", "student", "paid_by").filter(pk=signup_id), key=True)
         event = signup.event
         if event.status != EventStatus.CANCELLED or signup.status != SignupStatus.CANCELLED:
             return 0

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import transaction
 
 from core import clock
+from core.locks import lock_objects, lock_one
 from events import notices, webhook_events
 from events.models import HOLDS_PLACE, UNPAID_PLACE, Event, EventStatus, Signup, SignupStatus
 from events.rules import offer_deadline
@@ -22,11 +23,8 @@ def places_taken_locked(event: Event) -> int:
 
 def release_overdue_locked(event: Event, *, now: datetime) -> list[Signup]:
     """Lapse unpaid places past their deadline, then offer the freed places."""
-    overdue = list(
-        Signup.objects.select_for_update(of=("self",))
-        .filter(event=event, status__in=UNPAID_PLACE, payment_due_at__lte=now)
-        .select_related("student", "guardian__user")
-        .order_by("pk")
+    overdue = lock_objects(
+        Signup.objects.filter(event=event, status__in=UNPAID_PLACE, payment_due_at__lte=now).select_related("student", "guardian__user")
     )
     for signup in overdue:
         signup.status = SignupStatus.LAPSED
@@ -45,11 +43,10 @@ def offer_places_locked(event: Event, *, now: datetime) -> list[Signup]:
     free = event.capacity - places_taken_locked(event)
     if free <= 0:
         return []
-    offered = list(
-        Signup.objects.select_for_update(of=("self",))
-        .filter(event=event, status=SignupStatus.WAITLISTED)
-        .select_related("student", "guardian__user")
-        .order_by("waitlisted_at", "pk")[:free]
+    offered = lock_objects(
+        Signup.objects.filter(event=event, status=SignupStatus.WAITLISTED).select_related("student", "guardian__user"),
+        order_by=("waitlisted_at", "pk"),  # the first come are offered first
+        limit=free,
     )
     for signup in offered:
         signup.status_changed_at = now
@@ -70,5 +67,5 @@ def offer_places_locked(event: Event, *, now: datetime) -> list[Signup]:
 def event_places_refresh(*, event_id: int) -> list[Signup]:
     """Lapse overdue unpaid places and offer them on; what any locked write does first, on its own."""
     with transaction.atomic(durable=True):
-        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id)
+        event = lock_one(Event.objects.select_related("school").filter(pk=event_id))
         return release_overdue_locked(event, now=clock.now())

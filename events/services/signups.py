@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from core import clock
+from core.locks import lock_one, lock_one_or_none
 from events import notices, queries
 from events.consent_forms import answers_validate
 from events.errors import (
@@ -43,7 +44,7 @@ class Evidence:
 
 
 def _lock_link(link_id: int) -> GuardianLink:
-    link = GuardianLink.objects.select_for_update(of=("self",)).select_related("guardian__user", "student__school").get(pk=link_id)
+    link = lock_one(GuardianLink.objects.select_related("guardian__user", "student__school").filter(pk=link_id))
     if not link.is_active:
         raise PermissionMissing("Your link to this student has been revoked.")
     if not link.can_give_consent:
@@ -52,7 +53,7 @@ def _lock_link(link_id: int) -> GuardianLink:
 
 
 def _lock_open_event(event_id: int, *, school_id: int) -> Event:
-    event = Event.objects.select_for_update(of=("self",)).select_related("school", "consent_form").filter(pk=event_id, school_id=school_id).first()
+    event = lock_one_or_none(Event.objects.select_related("school", "consent_form").filter(pk=event_id, school_id=school_id))
     if event is None or event.status == EventStatus.DRAFT:
         raise EventNotFound()
     if event.status != EventStatus.PUBLISHED:
@@ -190,9 +191,10 @@ def signup_withdraw(*, signup_id: int, link: GuardianLink, actor: str) -> tuple[
         event_id = Signup.objects.filter(pk=signup_id, student_id=link.student_id).values_list("event_id", flat=True).first()
         if event_id is None:
             raise SignupNotFound()
-        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id)
+        event = lock_one(Event.objects.select_related("school").filter(pk=event_id))
         link = _lock_link(link.pk)
-        signup = Signup.objects.select_for_update(of=("self",)).select_related("student", "guardian__user", "paid_by").get(pk=signup_id)
+        # FOR UPDATE: a refund sets refund_transaction, a one-to-one column.
+        signup = lock_one(Signup.objects.select_related("student", "guardian__user", "paid_by").filter(pk=signup_id), key=True)
         if signup.status not in LIVE:
             raise SignupStateInvalid(f"A {signup.status} sign-up cannot be withdrawn.")
         if now >= event.starts_at:

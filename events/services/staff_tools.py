@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from core import clock, school_time
+from core.locks import lock_objects, lock_one
 from events import notices
 from events.errors import AttendanceNotOpen, EventNotOpen, SignupNotFound, SignupStateInvalid
 from events.models import LIVE, UNPAID_PLACE, Attendance, Event, EventStatus, Signup, SignupStatus
@@ -38,7 +39,7 @@ def attendance_mark(*, event_id: int, staff: StaffMember, marks: list[tuple[int,
     """Mark confirmed students present or absent, on the event's days (school-local). Marking again overwrites."""
     now = clock.now()
     with transaction.atomic():
-        event = Event.objects.select_for_update(of=("self",)).select_related("school").get(pk=event_id, school=staff.school)
+        event = lock_one(Event.objects.select_related("school").filter(pk=event_id, school=staff.school))
         if event.status != EventStatus.PUBLISHED:
             raise EventNotOpen("Attendance is marked for published events only.")
         today = school_time.school_today(event.school, at=now)
@@ -46,7 +47,7 @@ def attendance_mark(*, event_id: int, staff: StaffMember, marks: list[tuple[int,
         last = school_time.school_today(event.school, at=event.ends_at)
         if not first <= today <= last:
             raise AttendanceNotOpen(first_day=first.isoformat(), last_day=last.isoformat())
-        signups = {s.pk: s for s in Signup.objects.select_for_update(of=("self",)).filter(event=event, pk__in=[pk for pk, _ in marks])}
+        signups = {s.pk: s for s in lock_objects(Signup.objects.filter(event=event, pk__in=[pk for pk, _ in marks]))}
         marked = []
         for signup_id, attendance in marks:
             signup = signups.get(signup_id)

@@ -1,5 +1,6 @@
-"""Every row lock is bounded: the connection's default `lock_timeout` (config/settings.py) covers the
-inline select_for_update of every service, not only the lock helper and the database functions."""
+"""Every row lock is bounded: the connection's default `lock_timeout` (config/settings.py) covers every
+lock the helpers of core/locks.py take without a timeout of their own, not only the ledger's and the
+database functions', which set it per transaction."""
 
 import threading
 
@@ -32,7 +33,7 @@ def hold_event(event_id: int, locked: threading.Event, release: threading.Event)
 
 
 def test_an_inline_lock_waited_for_past_the_timeout_is_409_and_changes_nothing(world, client_for):
-    """An event edit (an inline select_for_update, not the helper) while another session holds the event."""
+    """An event edit (core.locks.lock_one, bounded by the connection's default alone) while another session holds the event."""
     event = make_event(world.admin)
     with connection.cursor() as cursor:  # this session's default, as the connection option sets it, but short
         cursor.execute("SET lock_timeout = '200ms'")
