@@ -11,11 +11,12 @@ from core import clock, school_time
 from guardians.models import ClosureDay, School, Term
 
 
-def is_service_day(school: School, settings: CanteenSettings, day: date) -> bool:
-    """A weekday the canteen serves, inside a term (when terms are recorded), and not a closure day."""
+def is_service_day(school: School, settings: CanteenSettings, day: date, *, term_and_closure: tuple[bool, bool, bool] | None = None) -> bool:
+    """A weekday the canteen serves, inside a term (when terms are recorded), and not a closure day.
+    `term_and_closure`: the three facts `_term_and_closure` reads, when the caller read them already."""
     if day.weekday() not in settings.service_weekdays:
         return False
-    has_terms, in_a_term, closed = _term_and_closure(school.pk, day)
+    has_terms, in_a_term, closed = term_and_closure or _term_and_closure(school.pk, day)
     return (in_a_term or not has_terms) and not closed
 
 
@@ -46,10 +47,19 @@ def late_cutoff_instant(school: School, period: ServicePeriod, day: date) -> dat
     return school_time.local_instant(school, day, period.late_cutoff)
 
 
-def check_orderable(school: School, settings: CanteenSettings, day: date, *, period: ServicePeriod, now: datetime | None = None) -> bool:
+def check_orderable(
+    school: School,
+    settings: CanteenSettings,
+    day: date,
+    *,
+    period: ServicePeriod,
+    now: datetime | None = None,
+    term_and_closure: tuple[bool, bool, bool] | None = None,
+) -> bool:
     """Raise unless orders for the period on `day` are open now. Returns True when only its late window is open.
 
-    The cut-off is exclusive: 08:29:59.999 is in time, 08:30:00.000 is not.
+    The cut-off is exclusive: 08:29:59.999 is in time, 08:30:00.000 is not. `term_and_closure`: as
+    for is_service_day.
     """
     now = now or clock.now()
     today = school_time.school_today(school, at=now)
@@ -57,7 +67,7 @@ def check_orderable(school: School, settings: CanteenSettings, day: date, *, per
         raise OrderingClosed("That day has passed.")
     if day > today + timedelta(weeks=settings.max_weeks_ahead):
         raise TooFarAhead(max_weeks_ahead=settings.max_weeks_ahead)
-    if not is_service_day(school, settings, day):
+    if not is_service_day(school, settings, day, term_and_closure=term_and_closure):
         raise SchoolClosed()
     if now < cutoff_instant(school, day, period):
         return False

@@ -137,18 +137,19 @@ def is_banned(item: MenuItem, profile: FoodProfile) -> bool:
 
 
 def priced_lines(
-    *, student: Student, settings: CanteenSettings, day: date, period: ServicePeriod, lines, late: bool
+    *, student: Student, settings: CanteenSettings, day: date, period: ServicePeriod, lines, late: bool,
+    profile: FoodProfile | None = None,
 ) -> list[PricedLine]:
     """Resolve requested lines to items this child may order that day in that period, or refuse the whole order.
 
     Allergens are enforced, not warned about: any declared allergen refuses the
-    order and names the items and allergens.
+    order and names the items and allergens. `profile`: the child's, when the caller read it already;
+    a child with none declares nothing (the order's database call opens it, under its lock).
     """
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    school_items = with_period_ids(MenuItem.objects.filter(school_id=student.school_id, pk__in=sorted(quantities))).order_by("pk")
-    items = {item.pk: item for item in school_items}
+    items = {item.pk: item for item in queries.items_with_periods(student.school_id, list(quantities))}
     unavailable = sorted(
         item_id
         for item_id in quantities
@@ -158,7 +159,7 @@ def priced_lines(
     )
     if unavailable:
         raise ItemUnavailable(item_ids=unavailable)
-    profile = food_profile_for(student)
+    profile = profile or queries.food_profile(student.pk) or FoodProfile(student=student)
     conflicts = [
         {"item_id": item.pk, "name": item.name, "allergens": conflicts_for(item, profile)}
         for item in items.values()

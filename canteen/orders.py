@@ -17,11 +17,10 @@ from django.db.models import prefetch_related_objects
 
 from audit.services import audit_record
 from canteen import calendar, configuration, menus, order_write, periods, queries
-from canteen.errors import CollectionNotToday, DayNotStarted, OrderingClosed, OrderStateInvalid
+from canteen.errors import CanteenNotConfigured, CollectionNotToday, DayNotStarted, OrderingClosed, OrderStateInvalid
 from canteen.models import Order, OrderStatus
 from core import clock, school_time
 from core.locks import lock_one, lock_one_or_none
-from guardians import leavers
 from guardians.errors import PermissionMissing, StudentHasLeft
 from guardians.models import GuardianLink, User
 from wallet import accounts, ledger
@@ -53,18 +52,24 @@ def order_place(
     """
     _require_money_permission(link)
     student, school = link.student, link.student.school
-    existing = _order_by_reference(reference)
-    if existing is not None:
-        return existing
-    settings = configuration.settings_for(school)
-    period = periods.period_for_order(school, period_id)
+    # What the checks need, in one read: the settings, the period, the day's terms and closures, a
+    # leaving decision, the food profile, and an order placed already under this reference.
+    context = queries.order_context(school_id=school.pk, student_id=student.pk, day=service_date, period_id=period_id, reference=reference)
+    if context is None:
+        raise CanteenNotConfigured()
+    if context.placed_order_id is not None:
+        return _order_loaded(context.placed_order_id)
+    settings = context.settings
+    period = context.period or periods.period_for_order(school, period_id)  # refuses an unknown one, opens the default
     # One instant judges the order and dates it: an order accepted before the cut-off is never
     # recorded as created after it, however long the rest of the request takes.
     now = clock.now()
-    late = calendar.check_orderable(school, settings, service_date, period=period, now=now)
-    if leavers.student_gone_on(student.pk, service_date):
+    late = calendar.check_orderable(school, settings, service_date, period=period, now=now, term_and_closure=context.term_and_closure)
+    if context.student_gone:
         raise StudentHasLeft(service_date=service_date.isoformat())
-    priced = menus.priced_lines(student=student, settings=settings, day=service_date, period=period, lines=lines, late=late)
+    priced = menus.priced_lines(
+        student=student, settings=settings, day=service_date, period=period, lines=lines, late=late, profile=context.profile
+    )
     order_id, order = order_write.place(
         student=student,
         guardian=link.guardian,
@@ -241,13 +246,6 @@ def day_close(*, school, service_date: date) -> list[Order]:
 def _hold_expiry(school, day: date, period) -> datetime:
     """A pre-order's hold lasts until its period's cut-off and HOLD_GRACE more."""
     return calendar.cutoff_instant(school, day, period) + HOLD_GRACE
-
-
-def _order_by_reference(reference: str) -> Order | None:
-    """The order already placed under this ledger reference (a replay: rare; the probe every placement
-    makes is one indexed statement)."""
-    order_id = queries.order_id_by_reference(reference)
-    return None if order_id is None else _order_loaded(order_id)
 
 
 def _order_loaded(order_id: int) -> Order:

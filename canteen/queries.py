@@ -1,10 +1,22 @@
 """The canteen's hot reads as SQL (core/sql.py says why): what every pre-order and counter sale reads."""
 
+from dataclasses import dataclass
+from datetime import date
 from functools import cache
 
 from canteen.models import CanteenSettings, FoodProfile, MenuItem, ServicePeriod
 from core.sql import columns, fetch, fetch_one, scalar
+from guardians.leavers_models import StudentLeaver
+from guardians.models import ClosureDay, Term
 from wallet.models import Merchant
+
+# The order already placed under a ledger reference: its hold's, or a late order's payment's. Each
+# reference is found through its own unique index (joining both tables made PostgreSQL scan the ledger).
+_ORDER_BY_REFERENCE = """
+        SELECT o.id FROM canteen_order o
+         WHERE o.hold_id = (SELECT h.id FROM wallet_hold h WHERE h.reference = %(reference)s)
+            OR o.payment_id = (SELECT t.id FROM wallet_ledgertransaction t WHERE t.reference = %(reference)s)
+         ORDER BY o.id LIMIT 1"""
 
 
 @cache
@@ -62,12 +74,73 @@ def active_items(school_id: int, item_ids: list[int]) -> list[MenuItem]:
 
 
 def order_id_by_reference(reference: str) -> int | None:
-    """The order already placed under this ledger reference: its hold's, or a late order's payment's.
-    Each reference is found through its own unique index (joining both tables made PostgreSQL scan
-    the ledger)."""
-    sql = """
-        SELECT o.id FROM canteen_order o
-         WHERE o.hold_id = (SELECT h.id FROM wallet_hold h WHERE h.reference = %s)
-            OR o.payment_id = (SELECT t.id FROM wallet_ledgertransaction t WHERE t.reference = %s)
-         ORDER BY o.id LIMIT 1"""
-    return scalar(sql, [reference, reference])
+    """The order already placed under this ledger reference."""
+    return scalar(_ORDER_BY_REFERENCE, {"reference": reference})
+
+
+@dataclass(frozen=True)
+class OrderContext:
+    """What placing an order judges before its database call, read in one statement."""
+
+    settings: CanteenSettings  # with the merchant the order pays
+    period: ServicePeriod | None  # the period asked for if active, else the default; None: neither exists yet
+    profile: FoodProfile | None  # None: the child has none yet (the call opens it)
+    term_and_closure: tuple[bool, bool, bool]  # as canteen/calendar.py's _term_and_closure answers for the day
+    student_gone: bool  # a live leaving decision takes effect on or before the day
+    placed_order_id: int | None  # the order already placed under the request's reference
+
+
+@cache
+def _order_context_sql() -> str:
+    terms, closures, leavers = Term._meta.db_table, ClosureDay._meta.db_table, StudentLeaver._meta.db_table
+    return f"""
+        SELECT {columns(CanteenSettings, "cs")}, {columns(Merchant, "m")}, {columns(ServicePeriod, "p")},
+               {columns(FoodProfile, "f")},
+               EXISTS (SELECT 1 FROM {terms} t WHERE t.school_id = cs.school_id),
+               EXISTS (SELECT 1 FROM {terms} t WHERE t.school_id = cs.school_id
+                          AND t.starts_on <= %(day)s AND t.ends_on >= %(day)s),
+               EXISTS (SELECT 1 FROM {closures} c WHERE c.school_id = cs.school_id AND c.date = %(day)s),
+               EXISTS (SELECT 1 FROM {leavers} l WHERE l.student_id = %(student)s AND l.undone_at IS NULL
+                          AND l.leaving_on <= %(day)s),
+               ({_ORDER_BY_REFERENCE})
+          FROM canteen_canteensettings cs
+          JOIN wallet_merchant m ON m.id = cs.merchant_id
+          LEFT JOIN canteen_serviceperiod p ON p.id = (
+               SELECT sp.id FROM canteen_serviceperiod sp
+                WHERE sp.school_id = cs.school_id
+                  AND CASE WHEN %(period)s::bigint IS NULL THEN sp.is_default ELSE sp.id = %(period)s AND sp.is_active END
+                ORDER BY sp.cutoff, sp.id LIMIT 1)
+          LEFT JOIN canteen_foodprofile f ON f.student_id = %(student)s
+         WHERE cs.school_id = %(school)s"""
+
+
+def order_context(*, school_id: int, student_id: int, day: date, period_id: int | None, reference: str) -> OrderContext | None:
+    """Everything placing an order reads before it judges (None: the school has no canteen)."""
+    params = {"school": school_id, "student": student_id, "day": day, "period": period_id, "reference": reference}
+    row = fetch_one(_order_context_sql(), params, (CanteenSettings, Merchant, ServicePeriod, FoodProfile))
+    if row is None:
+        return None
+    settings, merchant, period, profile, has_terms, in_a_term, closed, gone, placed_order_id = row
+    settings.merchant = merchant
+    return OrderContext(settings, period, profile, (has_terms, in_a_term, closed), gone, placed_order_id)
+
+
+@cache
+def _items_with_periods_sql() -> str:
+    offered = MenuItem.periods.through._meta
+    item_column, period_column = offered.get_field("menuitem").column, offered.get_field("serviceperiod").column
+    return f"""
+        SELECT {columns(MenuItem, "i")},
+               ARRAY(SELECT o.{period_column} FROM {offered.db_table} o WHERE o.{item_column} = i.id ORDER BY o.{period_column})
+          FROM canteen_menuitem i
+         WHERE i.school_id = %s AND i.id = ANY(%s)
+         ORDER BY i.id"""
+
+
+def items_with_periods(school_id: int, item_ids: list[int]) -> list[MenuItem]:
+    """The school's items among `item_ids` (any state), each with `period_ids` as menus.with_period_ids gives it."""
+    items = []
+    for item, period_ids in fetch(_items_with_periods_sql(), [school_id, sorted(item_ids)], (MenuItem,)):
+        item.period_ids = list(period_ids)
+        items.append(item)
+    return items

@@ -10,6 +10,7 @@ Only public interfaces are used: `connection.cursor()`, the Model `_meta` API
 database returns) and `Model.from_db()` (Django's documented hook for loading a model from a row).
 A row is split into consecutive column groups, one per model named in the call, in the order of
 `columns()`; a LEFT JOIN that found nothing gives a group whose primary key is NULL, loaded as None.
+Columns selected after the groups come back as plain values at the end of the tuple.
 Related rows are attached by plain assignment (`card.student = student`), which is the public
 way to fill a foreign key's cache.
 
@@ -65,6 +66,7 @@ def fetch(sql: str, params: Sequence, models: Sequence[type[Model]]) -> list[tup
                 values[index] = field.from_db_value(values[index], None, connection)
             found = values[_pk_index(model)] is not None  # a found row's primary key is never NULL
             instances.append(model.from_db(connection.alias, _attnames(model), values) if found else None)
+        instances.extend(row[start:])  # columns after the models' groups come as they are (a flag, a count)
         loaded.append(tuple(instances))
     return loaded
 

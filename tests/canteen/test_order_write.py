@@ -42,7 +42,7 @@ def test_an_allergy_declared_after_the_read_still_refuses_the_order_under_the_pr
     priced = menus.priced_lines(
         student=student, settings=settings, day=WEDNESDAY, period=period, lines=[orders.LineRequest(canteen.wrap.pk, 1)], late=False
     )
-    FoodProfile.objects.filter(student=student).update(allergens=["egg"])
+    FoodProfile.objects.update_or_create(student=student, defaults={"allergens": ["egg"]})
 
     with pytest.raises(DomainError) as refused:
         order_write.place(
@@ -142,12 +142,18 @@ def test_a_pre_order_is_the_reads_one_decision_and_the_answer_in_one_commit(cant
 
     assert response.status_code == 201, response.json()
     statements = [query["sql"] for query in queries.captured_queries]
-    named = shape(statements)
-    assert named.count("COMMIT") == 1 and named.count("canteen_order_place") == 1, statements
-    decision = named.index("canteen_order_place")
-    # Before the decision only reads; after it, the receipt's lines and the stored answer.
-    assert not [sql for sql in statements[:decision] if sql.split()[0] in ("INSERT", "UPDATE", "DELETE")]
-    assert named[decision + 1:] == ['SELECT "canteen_orderline"."id",', 'UPDATE "api_idempotencyrecord"', "COMMIT"], statements
+    assert shape(statements) == [
+        'SELECT a."id",',  # the session with its user, on every request
+        "BEGIN",
+        "WITH",  # the Idempotency-Key claimed
+        'SELECT l."id",',  # the caller's link to the child
+        'SELECT cs."id",',  # settings, period, the day's terms and closures, a leaver, the food profile, a replay
+        'SELECT i."id",',  # the items asked for, with their periods
+        "canteen_order_place",  # the locks, the re-checks and every write
+        'SELECT "canteen_orderline"."id",',  # the receipt's lines
+        'UPDATE "api_idempotencyrecord"',  # the answer stored
+        "COMMIT",
+    ], statements
     assert not [sql for sql in statements if "FOR UPDATE" in sql or "FOR NO KEY UPDATE" in sql], "every lock is the function's"
 
 
