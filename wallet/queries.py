@@ -5,8 +5,8 @@ from datetime import datetime
 from functools import cache
 
 from core.sql import columns, fetch_one, rows
-from guardians.models import School, Student
-from wallet.models import Account, Merchant, StudentCard, Terminal
+from guardians.models import Guardian, School, Student
+from wallet.models import Account, Merchant, PaymentMethod, StudentCard, Terminal
 
 # The owner columns an account is found by, with its kind (an indexed unique pair each).
 OWNER_COLUMNS = {"guardian": "guardian_id", "student": "student_id", "merchant": "merchant_id"}
@@ -56,6 +56,30 @@ def linked_child_card_account(student_id: int, guardian_id: int) -> Account | No
     account, student, school = row
     student.school, account.student = school, student
     return account
+
+
+@cache
+def _auto_topup_method_sql() -> str:
+    return f"""
+        SELECT {columns(PaymentMethod, "pm")}, {columns(Guardian, "g")}
+          FROM guardians_guardianlink l
+          JOIN guardians_guardian g ON g.id = l.guardian_id
+          JOIN wallet_paymentmethod pm ON pm.guardian_id = l.guardian_id
+         WHERE l.student_id = %s AND l.revoked_at IS NULL AND l.can_manage_money
+           AND pm.auto_topup_enabled AND pm.stripe_payment_method_id <> ''
+         ORDER BY l.created_at, l.id
+         LIMIT 1"""
+
+
+def auto_topup_method(student_id: int) -> PaymentMethod | None:
+    """The saved card of the student's first money guardian (oldest live link) who turned automatic
+    top-up on, with its guardian. Asked after every card charge: most students have none."""
+    row = fetch_one(_auto_topup_method_sql(), [student_id], (PaymentMethod, Guardian))
+    if row is None:
+        return None
+    method, guardian = row
+    method.guardian = guardian
+    return method
 
 
 @cache

@@ -22,8 +22,8 @@ from django.db.models import QuerySet
 from core import clock
 from core.jobs import enqueue_after_commit
 from core.locks import lock_objects, lock_one, lock_one_or_none
-from guardians.models import Guardian, GuardianLink
-from wallet import accounts, gateway, ledger
+from guardians.models import Guardian
+from wallet import accounts, gateway, ledger, queries
 from wallet.errors import (
     AmountOutOfRange,
     AutoTopUpIncomplete,
@@ -349,18 +349,6 @@ def auto_topup_update(*, guardian: Guardian, **changes) -> PaymentMethod:
     return method
 
 
-def _auto_topup_link(student_id: int):
-    """Asked after every card charge."""
-    return (
-        GuardianLink.objects.filter(
-            student_id=student_id, revoked_at__isnull=True, can_manage_money=True, guardian__payment_method__auto_topup_enabled=True
-        )
-        .exclude(guardian__payment_method__stripe_payment_method_id="")
-        .select_related("guardian__payment_method")
-        .order_by("created_at", "id")
-    )
-
-
 def auto_topup_check(student_id: int) -> TopUp | None:
     """Start an automatic top-up if the student's card is below its threshold: once per dip.
 
@@ -370,12 +358,11 @@ def auto_topup_check(student_id: int) -> TopUp | None:
     or later charges in the same dip find it taken. A new dip needs the card back at or
     above the threshold (any credit, including a successful automatic top-up).
     """
-    link = _auto_topup_link(student_id).first()
-    method = link.guardian.payment_method if link is not None else None
+    method = queries.auto_topup_method(student_id)
     if method is None:  # nobody has automatic top-up on: no need to read the card
         return None
     card_account = Account.objects.filter(kind=AccountKind.STUDENT_CARD, student_id=student_id).first()
-    if method is None or card_account is None or method.auto_topup_threshold is None or method.auto_topup_amount is None:
+    if card_account is None or method.auto_topup_threshold is None or method.auto_topup_amount is None:
         return None
     threshold = method.auto_topup_threshold
     if card_account.available >= threshold:

@@ -91,7 +91,7 @@ def test_a_card_charge_is_the_key_probe_the_claim_one_decision_and_the_stored_an
         "wallet_card_charge",  # the decision and every write
         'UPDATE "api_idempotencyrecord"',  # the answer stored
         "COMMIT",
-        'SELECT "guardians_guardianlink"."id",',  # after commit: does a guardian top this card up automatically?
+        'SELECT pm."id",',  # after commit: does a guardian top this card up automatically? (wallet/queries.py)
     ], statements
     assert commits == 1
     assert CardCharge.objects.count() == 2
