@@ -2,6 +2,7 @@
 
 from canteen import menus, queries
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
+from canteen.models import FoodProfile
 from wallet import cards
 from wallet.charge_categories import charge_categories
 from wallet.errors import UnknownCard
@@ -25,12 +26,12 @@ def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    found = queries.active_items(school_id, list(quantities)) if school_id is not None else []
+    found, profile = queries.active_items_with_profile(school_id, list(quantities), student.pk) if school_id is not None else ([], None)
     items = {item.pk: item for item in found}
     missing = sorted(set(quantities) - set(items))
     if school_id is None or missing:
         raise ItemUnavailable(item_ids=missing or sorted(quantities))
-    profile = menus.food_profile_for(student)
+    profile = profile or FoodProfile(student=student)  # a child with none declares nothing
     conflicts = [
         {"item_id": item.pk, "name": item.name, "allergens": menus.conflicts_for(item, profile)}
         for item in items.values()

@@ -61,16 +61,20 @@ def default_period(school_id: int) -> ServicePeriod | None:
 
 
 @cache
-def _active_items_sql() -> str:
+def _active_items_with_profile_sql() -> str:
     return f"""
-        SELECT {columns(MenuItem, "i")} FROM canteen_menuitem i
+        SELECT {columns(MenuItem, "i")}, {columns(FoodProfile, "f")} FROM canteen_menuitem i
+          LEFT JOIN canteen_foodprofile f ON f.student_id = %s
          WHERE i.school_id = %s AND i.is_active AND i.id = ANY(%s)
          ORDER BY i.id"""
 
 
-def active_items(school_id: int, item_ids: list[int]) -> list[MenuItem]:
-    """The school's items on sale among `item_ids`; an unknown, retired or other school's item is left out."""
-    return [item for (item,) in fetch(_active_items_sql(), [school_id, sorted(item_ids)], (MenuItem,))]
+def active_items_with_profile(school_id: int, item_ids: list[int], student_id: int) -> tuple[list[MenuItem], FoodProfile | None]:
+    """The school's items on sale among `item_ids` (an unknown, retired or other school's item is left
+    out) and the child's food profile (None: none, or no item found), read in one statement: a counter
+    sale needs both before it charges."""
+    found = fetch(_active_items_with_profile_sql(), [student_id, school_id, sorted(item_ids)], (MenuItem, FoodProfile))
+    return [item for item, _ in found], (found[0][1] if found else None)
 
 
 def order_id_by_reference(reference: str) -> int | None:
