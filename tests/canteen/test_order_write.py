@@ -13,7 +13,7 @@ from canteen.models import DailyStock, FoodProfile, Order, OrderLine
 from core import clock
 from core.errors import DomainError
 from tests.canteen.conftest import WEDNESDAY
-from tests.factories import GuardianLinkFactory, give_wallet_money
+from tests.factories import GuardianLinkFactory, StudentCardFactory, give_card_money, give_wallet_money
 from tests.wallet.conftest import assert_ledger_consistent
 from wallet import accounts
 from wallet.models import Entry, Hold, HoldStatus, LedgerTransaction
@@ -124,11 +124,11 @@ def test_a_late_order_is_charged_at_once_by_one_balanced_transaction(canteen, at
 
 
 def shape(statements: list[str]) -> list[str]:
-    """Each statement by its first words, or the canteen function it calls."""
+    """Each statement by its first words, or the database function it calls."""
     named = []
     for sql in statements:
         words = sql.split()
-        called = next((word.split("(")[0] for word in words if word.startswith("canteen_order_")), None)
+        called = next((word.split("(")[0] for word in words if word.startswith(("canteen_order_", "wallet_card_"))), None)
         named.append(called or " ".join(words[:2]) if words[0] in ("SELECT", "UPDATE", "INSERT") else words[0])
     return named
 
@@ -168,3 +168,35 @@ def test_a_change_is_one_decision_in_the_one_commit(canteen):
     named = shape([query["sql"] for query in queries.captured_queries])
     assert named.count("COMMIT") == 1 and named.count("canteen_order_change") == 1
     assert not [sql for sql in (query["sql"] for query in queries.captured_queries) if "FOR UPDATE" in sql]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counter_sale_reads_the_card_then_its_items_with_the_food_profile_then_decides(canteen, terminal_client):
+    StudentCardFactory(student=canteen.student, identifier="CANTEEN-CARD-1")
+    give_card_money(canteen.student, 1000)
+    till = terminal_client(canteen.settings.merchant)
+
+    def sell():
+        return till.post(
+            "/api/v1/terminal/canteen/sales",
+            {"card_identifier": "CANTEEN-CARD-1", "items": [{"item_id": canteen.juice.pk, "quantity": 1}]},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex,
+        )
+
+    sell()  # the first sale opens the payable and stamps the terminal's minute
+    with CaptureQueriesContext(connection) as queries:
+        response = sell()
+
+    assert response.status_code == 201, response.json()
+    assert shape([query["sql"] for query in queries.captured_queries]) == [
+        'SELECT t."id",',  # the terminal key, on every request
+        "BEGIN",
+        "WITH",  # the Idempotency-Key claimed
+        'SELECT c."id",',  # the card, if its school accepts the merchant
+        'SELECT i."id",',  # the items, with the child's food profile
+        "wallet_card_charge",
+        'UPDATE "api_idempotencyrecord"',
+        "COMMIT",
+        'SELECT pm."id",',  # after commit: an automatic top-up to start?
+    ]
