@@ -68,7 +68,9 @@ DECLARE
     v_charge wallet_cardcharge%ROWTYPE;
     v_deliveries bigint[];
 BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_lock_timeout IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies (core/locks.py)
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    END IF;
 
     -- A retry of a sale already made (same terminal and key): its charge, and the balance now.
     SELECT c.* INTO v_charge FROM wallet_cardcharge c

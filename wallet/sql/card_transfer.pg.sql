@@ -44,7 +44,9 @@ DECLARE
     v_released bigint;
     v_transaction_id bigint;
 BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_lock_timeout IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies (core/locks.py)
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    END IF;
 
     SELECT a.id INTO v_wallet_id FROM wallet_account a WHERE a.kind = 'guardian_wallet' AND a.guardian_id = p_guardian_id;
     IF NOT FOUND THEN
