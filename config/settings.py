@@ -421,6 +421,7 @@ VOUCHER_LOOKUP_FAILURES_PER_MINUTE = env.int("VOUCHER_LOOKUP_FAILURES_PER_MINUTE
 VOUCHER_VOID_WINDOW = timedelta(hours=env.int("VOUCHER_VOID_WINDOW_HOURS", default=24))
 VOUCHER_MAX_REDEMPTION_CENTS = env.int("VOUCHER_MAX_REDEMPTION_CENTS", default=100_000)
 # How long a redemption waits for a voucher's (or the payable's) row lock before answering 409 lock_timeout.
+# 0: the connection's lock timeout (DATABASE_LOCK_TIMEOUT_SECONDS, or the role's when that is 0).
 VOUCHER_LOCK_TIMEOUT_MS = env.int("VOUCHER_LOCK_TIMEOUT_MS", default=3000)
 VOUCHER_REMINDER_DAYS = env.int("VOUCHER_REMINDER_DAYS", default=14)
 VOUCHER_BULK_MAX_ROWS = env.int("VOUCHER_BULK_MAX_ROWS", default=20_000)

@@ -1,7 +1,7 @@
 """DATABASE_LOCK_TIMEOUT_SECONDS = 0 (behind PgBouncer, docs/operations.md) sets no lock timeout: the
 session's own (there, the role's `ALTER ROLE ... SET lock_timeout`) stays in force on every path that
 sets one per transaction, the ledger's and the database functions'. Any other value is set for the
-transaction.
+transaction. VOUCHER_LOCK_TIMEOUT_MS, the redemption's own, follows the same rule.
 
 Each path runs inside the test's transaction (not transaction=True), so `SHOW lock_timeout` afterwards
 reads what the path left: a SET LOCAL lasts until the transaction ends.
@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
+from core import clock
 from core.locks import lock_timeout_set, lock_timeout_setting
 from tests.canteen.conftest import MONDAY_MORNING, WEDNESDAY, make_canteen
 from tests.events.conftest import make_event, sign
@@ -26,6 +27,7 @@ from tests.factories import (
     give_card_money,
     give_wallet_money,
 )
+from vouchers.redeem_decision import redeem_decide
 from wallet import ledger
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +134,22 @@ def test_the_lock_timeout_a_path_leaves(prepare, configured_seconds, expected, s
 
     run()
 
+    assert lock_timeout_now() == expected
+
+
+@pytest.mark.parametrize(("configured_ms", "expected"), [(0, SESSION_LOCK_TIMEOUT), (3000, "3s")])
+def test_a_voucher_redemption_sets_its_own_lock_timeout_unless_it_is_0(configured_ms, expected, settings, terminal_client):
+    """vouchers_redeem with no voucher answers voucher_not_found, after setting the timeout and locking nothing."""
+    terminal = terminal_client(MerchantFactory()).terminal
+    settings.VOUCHER_LOCK_TIMEOUT_MS = configured_ms
+    session_lock_timeout_set()
+
+    decision = redeem_decide(
+        voucher_ids=[], terminal=terminal, amount=100, category=None, description="", memo="", reference=uuid.uuid4().hex,
+        now=clock.now(), term_since=None, term_until=None,
+    )
+
+    assert decision.code == "voucher_not_found"
     assert lock_timeout_now() == expected
 
 

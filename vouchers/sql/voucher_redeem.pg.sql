@@ -12,7 +12,7 @@
 --
 -- A refusal is a value, not an exception: out_code is 'ok', 'replayed' or the domain error's
 -- code, out_details its details (jsonb). Nothing is written unless out_code is 'ok'.
--- A lock not granted within p_lock_timeout_ms answers 'lock_timeout'.
+-- A lock not granted within p_lock_timeout_ms (NULL: the session's lock_timeout) answers 'lock_timeout'.
 --
 -- Time is the caller's (p_now): the application's clock, which tests move.
 CREATE OR REPLACE FUNCTION vouchers_redeem(
@@ -63,7 +63,9 @@ BEGIN
         RETURN;
     END IF;
 
-    PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+    IF p_lock_timeout_ms IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies
+        PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+    END IF;
     PERFORM 1 FROM vouchers_voucher WHERE id = ANY (p_voucher_ids) ORDER BY id FOR UPDATE;
 
     -- 1. State (revoked, cancelled, used up, expired), each voucher in turn.

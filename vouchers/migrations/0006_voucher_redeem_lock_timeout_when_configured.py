@@ -1,0 +1,14 @@
+"""Loads vouchers_redeem again: a NULL p_lock_timeout_ms (VOUCHER_LOCK_TIMEOUT_MS at 0) now sets nothing,
+so the connection's lock_timeout applies instead of none at all."""
+
+from pathlib import Path
+
+from django.db import migrations
+
+SQL = Path(__file__).resolve().parent.parent / "sql" / "voucher_redeem.pg.sql"
+
+
+class Migration(migrations.Migration):
+    dependencies = [("vouchers", "0005_merge_settlement_runs_and_reserves")]
+
+    operations = [migrations.RunSQL(sql=SQL.read_text(), reverse_sql=migrations.RunSQL.noop)]
