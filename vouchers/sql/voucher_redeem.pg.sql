@@ -190,14 +190,8 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The writes. The merchant's payable is opened on its first redemption.
-    SELECT a.id INTO payable_id FROM wallet_account a WHERE a.kind = 'merchant_payable' AND a.merchant_id = p_merchant_id;
-    IF NOT FOUND THEN
-        INSERT INTO wallet_account (kind, name, currency, merchant_id, allow_negative, balance, held, created_at)
-        VALUES ('merchant_payable', 'Payable to merchant ' || p_merchant_id, 'AUD', p_merchant_id, true, 0, 0, p_now)
-        ON CONFLICT DO NOTHING;
-        SELECT a.id INTO payable_id FROM wallet_account a WHERE a.kind = 'merchant_payable' AND a.merchant_id = p_merchant_id;
-    END IF;
+    -- The writes. The merchant's payable is opened on its first redemption (wallet/sql/accounts.pg.sql).
+    payable_id := wallet_account_of('merchant_payable', p_merchant_id, p_now);
 
     INSERT INTO wallet_ledgertransaction (kind, reference, memo, actor, reverses_id, metadata, created_at)
     VALUES (
