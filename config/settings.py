@@ -122,17 +122,20 @@ DATABASES["default"].setdefault("OPTIONS", {}).update(
 )
 # No statement outlives the request waiting for it: past this PostgreSQL cancels it and the API
 # answers 503 `database_timeout` (api/errors.py). gunicorn's timeout is set above it, so our answer
-# goes out before the worker is killed. Workers (Procfile) allow their batch jobs longer. 0: none.
+# goes out before the worker is killed. Workers (Procfile) allow their batch jobs longer. 0: not sent,
+# the role's or server's applies.
 DATABASE_STATEMENT_TIMEOUT_SECONDS = env.float("DATABASE_STATEMENT_TIMEOUT_SECONDS", default=20.0)
 # No row lock is waited for longer than this, whoever takes it: the connection's default, which bounds
-# every lock of core/locks.py; the ledger (wallet/ledger.py) and the functions of wallet/sql/ and
-# events/sql/ also set it per transaction. Past it PostgreSQL gives up (SQLSTATE 55P03) and
-# the API answers 409 `lock_timeout` with Retry-After (api/errors.py), nothing saved. Workers
-# (Procfile) allow their batch jobs longer. 0: none.
+# every lock of core/locks.py; the ledger (wallet/ledger.py) and the functions of wallet/sql/,
+# events/sql/ and canteen/sql/ also set it per transaction. Past it PostgreSQL gives up (SQLSTATE
+# 55P03) and the API answers 409 `lock_timeout` with Retry-After (api/errors.py), nothing saved.
+# Workers (Procfile) allow their batch jobs longer. 0: none of them sets it, the role's or server's applies.
 DATABASE_LOCK_TIMEOUT_SECONDS = env.float("DATABASE_LOCK_TIMEOUT_SECONDS", default=5.0)
 _session_settings = {"statement_timeout": DATABASE_STATEMENT_TIMEOUT_SECONDS, "lock_timeout": DATABASE_LOCK_TIMEOUT_SECONDS}
+# Each sent only if at least a millisecond: '-c lock_timeout=0' would mean no timeout, not the role's.
+_session_milliseconds = {name: int(seconds * 1000) for name, seconds in _session_settings.items()}
 DATABASES["default"]["OPTIONS"]["options"] = " ".join(
-    f"-c {name}={int(seconds * 1000)}" for name, seconds in _session_settings.items() if seconds > 0
+    f"-c {name}={milliseconds}" for name, milliseconds in _session_milliseconds.items() if milliseconds > 0
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -418,6 +421,7 @@ VOUCHER_LOOKUP_FAILURES_PER_MINUTE = env.int("VOUCHER_LOOKUP_FAILURES_PER_MINUTE
 VOUCHER_VOID_WINDOW = timedelta(hours=env.int("VOUCHER_VOID_WINDOW_HOURS", default=24))
 VOUCHER_MAX_REDEMPTION_CENTS = env.int("VOUCHER_MAX_REDEMPTION_CENTS", default=100_000)
 # How long a redemption waits for a voucher's (or the payable's) row lock before answering 409 lock_timeout.
+# 0: the connection's lock timeout (DATABASE_LOCK_TIMEOUT_SECONDS, or the role's when that is 0).
 VOUCHER_LOCK_TIMEOUT_MS = env.int("VOUCHER_LOCK_TIMEOUT_MS", default=3000)
 VOUCHER_REMINDER_DAYS = env.int("VOUCHER_REMINDER_DAYS", default=14)
 VOUCHER_BULK_MAX_ROWS = env.int("VOUCHER_BULK_MAX_ROWS", default=20_000)

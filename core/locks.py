@@ -18,7 +18,9 @@ too, so a row anyone has locked in any way is skipped.
 The timeout: every connection starts with `lock_timeout` = DATABASE_LOCK_TIMEOUT_SECONDS
 (config/settings.py), so a lock here is bounded without a statement of its own. `timeout_seconds`
 sets another first, for the rest of the transaction. The ledger (wallet/ledger.py) and the PL/pgSQL
-functions (wallet/sql/, events/sql/) also set the configured one in their own transactions.
+functions (wallet/sql/, events/sql/, canteen/sql/) also set the configured one in their own
+transactions. Configured as 0 (behind PgBouncer, docs/operations.md) none of them sets anything:
+the role's or the server's `lock_timeout` applies.
 
 A lock not granted in time raises django.db.OperationalError caused by psycopg's LockNotAvailable
 (SQLSTATE 55P03); the API answers it 409 `lock_timeout` with Retry-After (api/errors.py).
@@ -31,16 +33,21 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 
 
-def lock_timeout_setting() -> str:
-    """The timeout as PostgreSQL reads it, e.g. '5000ms' ('0' waits for ever: only if configured so)."""
-    return f"{int(settings.DATABASE_LOCK_TIMEOUT_SECONDS * 1000)}ms"
+def lock_timeout_setting() -> str | None:
+    """The configured timeout as PostgreSQL reads it, e.g. '5000ms'; None when it is configured as 0,
+    which means "set nothing": the role's or the server's value applies ('0ms' would wait for ever)."""
+    milliseconds = int(settings.DATABASE_LOCK_TIMEOUT_SECONDS * 1000)
+    return f"{milliseconds}ms" if milliseconds > 0 else None
 
 
 def lock_timeout_set(*, seconds: float | None = None) -> None:
-    """SET LOCAL lock_timeout for the rest of this transaction (the setting unless `seconds` is given)."""
+    """SET LOCAL lock_timeout for the rest of this transaction: `seconds` if given, else the setting
+    (and nothing at all when the setting is 0, see lock_timeout_setting)."""
     if not connection.in_atomic_block:
         raise RuntimeError("lock_timeout_set must run inside transaction.atomic()")
     value = lock_timeout_setting() if seconds is None else f"{int(seconds * 1000)}ms"
+    if value is None:
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [value])
 

@@ -81,7 +81,7 @@ def redeem_decide(
                 now,
                 term_since,
                 term_until,
-                settings.VOUCHER_LOCK_TIMEOUT_MS,
+                settings.VOUCHER_LOCK_TIMEOUT_MS or None,  # 0: set nothing, the connection's lock_timeout applies
             ],
         )
         code, details, redemption_id, booked, used, forfeited = cursor.fetchone()

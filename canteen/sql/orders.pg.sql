@@ -200,7 +200,9 @@ DECLARE
     v_transaction_id bigint;
     v_deliveries bigint[] := ARRAY[]::bigint[];
 BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_lock_timeout IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies (core/locks.py)
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    END IF;
 
     -- Placed already under this reference (its hold's, or a late order's payment's): that order.
     SELECT o.id INTO v_order_id FROM canteen_order o
@@ -303,7 +305,9 @@ DECLARE
     v_wallet wallet_account%ROWTYPE;
     v_available bigint;
 BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_lock_timeout IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies (core/locks.py)
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    END IF;
 
     BEGIN  -- a refusal (SQLSTATE TB001) undoes what this block wrote: the stock rows it opened, an opened account
         SELECT o.* INTO v_order FROM canteen_order o WHERE o.id = p_order_id;

@@ -79,7 +79,9 @@ DECLARE
     v_deliveries bigint[] := ARRAY[]::bigint[];
     v_delivery_jobs bigint[] := ARRAY[]::bigint[];
 BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_lock_timeout IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies (core/locks.py)
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    END IF;
 
     SELECT e.* INTO v_event FROM events_event e WHERE e.id = p_event_id AND e.school_id = p_school_id FOR UPDATE;
     IF NOT FOUND

@@ -12,7 +12,7 @@
 --
 -- A refusal is a value, not an exception: out_code is 'ok', 'replayed' or the domain error's
 -- code, out_details its details (jsonb). Nothing is written unless out_code is 'ok'.
--- A lock not granted within p_lock_timeout_ms answers 'lock_timeout'.
+-- A lock not granted within p_lock_timeout_ms (NULL: the session's lock_timeout) answers 'lock_timeout'.
 --
 -- Time is the caller's (p_now): the application's clock, which tests move.
 CREATE OR REPLACE FUNCTION vouchers_redeem(
@@ -63,7 +63,9 @@ BEGIN
         RETURN;
     END IF;
 
-    PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+    IF p_lock_timeout_ms IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies
+        PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
+    END IF;
     PERFORM 1 FROM vouchers_voucher WHERE id = ANY (p_voucher_ids) ORDER BY id FOR UPDATE;
 
     -- 1. State (revoked, cancelled, used up, expired), each voucher in turn.
@@ -188,14 +190,8 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The writes. The merchant's payable is opened on its first redemption.
-    SELECT a.id INTO payable_id FROM wallet_account a WHERE a.kind = 'merchant_payable' AND a.merchant_id = p_merchant_id;
-    IF NOT FOUND THEN
-        INSERT INTO wallet_account (kind, name, currency, merchant_id, allow_negative, balance, held, created_at)
-        VALUES ('merchant_payable', 'Payable to merchant ' || p_merchant_id, 'AUD', p_merchant_id, true, 0, 0, p_now)
-        ON CONFLICT DO NOTHING;
-        SELECT a.id INTO payable_id FROM wallet_account a WHERE a.kind = 'merchant_payable' AND a.merchant_id = p_merchant_id;
-    END IF;
+    -- The writes. The merchant's payable is opened on its first redemption (wallet/sql/accounts.pg.sql).
+    payable_id := wallet_account_of('merchant_payable', p_merchant_id, p_now);
 
     INSERT INTO wallet_ledgertransaction (kind, reference, memo, actor, reverses_id, metadata, created_at)
     VALUES (

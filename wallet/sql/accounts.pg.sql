@@ -1,4 +1,5 @@
--- The account helpers the database functions share (canteen/sql/orders.pg.sql calls them), so the
+-- The account helpers the database functions share (canteen/sql/orders.pg.sql, card_charge.pg.sql,
+-- card_transfer.pg.sql and, to open a payable, vouchers/sql/voucher_redeem.pg.sql call them), so the
 -- SQL copy of "open on first use" and "a pending hold past its time reserves nothing" is written once.
 -- Python's copies are wallet/accounts.py (_get_or_open: same kinds, names and allow_negative) and
 -- wallet/ledger.py (_expire_stale_holds_locked). Loaded by a wallet migration; a change to this file

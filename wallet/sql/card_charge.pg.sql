@@ -63,12 +63,14 @@ DECLARE
     v_spent_day bigint;
     v_spent_week bigint;
     v_banned jsonb;
-    v_released bigint;
     v_transaction_id bigint;
+    v_payable_id bigint;
     v_charge wallet_cardcharge%ROWTYPE;
     v_deliveries bigint[];
 BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_lock_timeout IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies (core/locks.py)
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    END IF;
 
     -- A retry of a sale already made (same terminal and key): its charge, and the balance now.
     SELECT c.* INTO v_charge FROM wallet_cardcharge c
@@ -100,26 +102,11 @@ BEGIN
     SELECT s.* INTO v_student FROM guardians_student s WHERE s.id = v_card.student_id;
     SELECT sc.* INTO v_school FROM guardians_school sc WHERE sc.id = v_student.school_id;
 
-    -- The one lock of a sale: the student's card account (opened on the first sale). Status changes,
-    -- cap changes and charges of one student all take it, so they are serialised per student.
-    SELECT a.* INTO v_account FROM wallet_account a
-     WHERE a.kind = 'student_card' AND a.student_id = v_student.id FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO wallet_account (kind, name, currency, student_id, allow_negative, balance, held, created_at)
-        VALUES ('student_card', 'Card balance of student ' || v_student.id, 'AUD', v_student.id, false, 0, 0, p_now)
-        ON CONFLICT DO NOTHING;
-        SELECT a.* INTO v_account FROM wallet_account a
-         WHERE a.kind = 'student_card' AND a.student_id = v_student.id FOR UPDATE;
-    END IF;
-    IF v_account.held > 0 THEN  -- pending holds whose time has passed reserve nothing any more
-        WITH voided AS (
-            UPDATE wallet_hold h SET status = 'voided', resolved_at = p_now
-             WHERE h.account_id = v_account.id AND h.status = 'pending' AND h.expires_at <= p_now RETURNING h.amount)
-        SELECT COALESCE(SUM(voided.amount), 0) INTO v_released FROM voided;
-        IF v_released > 0 THEN
-            UPDATE wallet_account a SET held = a.held - v_released WHERE a.id = v_account.id RETURNING a.* INTO v_account;
-        END IF;
-    END IF;
+    -- The one lock of a sale: the student's card account (opened on the first sale), with its expired
+    -- holds voided (wallet/sql/accounts.pg.sql). Status changes, cap changes and charges of one student
+    -- all take it, so they are serialised per student.
+    SELECT a.* INTO v_account
+      FROM wallet_accounts_lock(ARRAY[wallet_account_of('student_card', v_student.id, p_now)], p_now) a;
 
     -- Read under the lock: the card's status now, and the controls (no row: no caps, no bans).
     SELECT c.status INTO v_card.status FROM wallet_studentcard c WHERE c.id = v_card.id;
@@ -190,15 +177,11 @@ BEGIN
                            'categories', p_categories, 'created_at', p_now_json),
         p_now);
 
-    -- Last: credit the payable. Not locked before, never checked (it may go negative after a payout).
-    IF NOT EXISTS (SELECT 1 FROM wallet_account a WHERE a.kind = 'merchant_payable' AND a.merchant_id = p_merchant_id) THEN
-        INSERT INTO wallet_account (kind, name, currency, merchant_id, allow_negative, balance, held, created_at)
-        VALUES ('merchant_payable', 'Payable to merchant ' || p_merchant_id, 'AUD', p_merchant_id, true, 0, 0, p_now)
-        ON CONFLICT DO NOTHING;
-    END IF;
+    -- Last: credit the payable (opened on the first sale; finding its id locks nothing). Not locked
+    -- before, never checked (it may go negative after a payout).
+    v_payable_id := wallet_account_of('merchant_payable', p_merchant_id, p_now);
     WITH credited AS (
-        UPDATE wallet_account a SET balance = a.balance + p_amount
-         WHERE a.kind = 'merchant_payable' AND a.merchant_id = p_merchant_id RETURNING a.id, a.balance)
+        UPDATE wallet_account a SET balance = a.balance + p_amount WHERE a.id = v_payable_id RETURNING a.id, a.balance)
     INSERT INTO wallet_entry (transaction_id, account_id, amount, balance_after, created_at)
     SELECT v_transaction_id, credited.id, p_amount, credited.balance, p_now FROM credited;
 

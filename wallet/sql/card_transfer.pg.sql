@@ -1,8 +1,9 @@
 -- wallet_card_transfer: a guardian moving money between their wallet and a child's card balance, in one
 -- call (wallet/card_transfer.py). Loaded by a wallet migration; a change comes with a new migration.
 -- Invariants:
---   * both accounts (opened on first use) are locked in primary-key order, as ledger.lock_accounts does;
---   * pending holds past their time are voided first, under the lock: they reserve nothing any more;
+--   * both accounts (opened on first use) are locked in primary-key order, as ledger.lock_accounts does,
+--     and their pending holds past their time voided under the lock: they reserve nothing any more
+--     (both rules are wallet/sql/accounts.pg.sql's);
 --   * the source's available balance (balance - held) covers the amount, else the row's `code` is
 --     `insufficient_funds` with what is available, and nothing is written;
 --   * one balanced transaction of two entries, legs in the order source, destination;
@@ -38,28 +39,16 @@ DECLARE
     v_card_id bigint;
     v_source_id bigint;
     v_target_id bigint;
-    v_account wallet_account%ROWTYPE;
     v_source wallet_account%ROWTYPE;
     v_target wallet_account%ROWTYPE;
-    v_released bigint;
     v_transaction_id bigint;
 BEGIN
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF p_lock_timeout IS NOT NULL THEN  -- NULL: the session's own lock_timeout applies (core/locks.py)
+        PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    END IF;
 
-    SELECT a.id INTO v_wallet_id FROM wallet_account a WHERE a.kind = 'guardian_wallet' AND a.guardian_id = p_guardian_id;
-    IF NOT FOUND THEN
-        INSERT INTO wallet_account (kind, name, currency, guardian_id, allow_negative, balance, held, created_at)
-        VALUES ('guardian_wallet', 'Wallet of guardian ' || p_guardian_id, 'AUD', p_guardian_id, false, 0, 0, p_now)
-        ON CONFLICT DO NOTHING;
-        SELECT a.id INTO v_wallet_id FROM wallet_account a WHERE a.kind = 'guardian_wallet' AND a.guardian_id = p_guardian_id;
-    END IF;
-    SELECT a.id INTO v_card_id FROM wallet_account a WHERE a.kind = 'student_card' AND a.student_id = p_student_id;
-    IF NOT FOUND THEN
-        INSERT INTO wallet_account (kind, name, currency, student_id, allow_negative, balance, held, created_at)
-        VALUES ('student_card', 'Card balance of student ' || p_student_id, 'AUD', p_student_id, false, 0, 0, p_now)
-        ON CONFLICT DO NOTHING;
-        SELECT a.id INTO v_card_id FROM wallet_account a WHERE a.kind = 'student_card' AND a.student_id = p_student_id;
-    END IF;
+    v_wallet_id := wallet_account_of('guardian_wallet', p_guardian_id, p_now);
+    v_card_id := wallet_account_of('student_card', p_student_id, p_now);
 
     SELECT t.id INTO v_transaction_id FROM wallet_ledgertransaction t WHERE t.reference = p_reference;
     IF FOUND THEN
@@ -70,29 +59,20 @@ BEGIN
         RETURN;
     END IF;
 
-    PERFORM 1 FROM wallet_account a WHERE a.id IN (v_wallet_id, v_card_id) ORDER BY a.id FOR UPDATE;
+    IF p_to_card THEN
+        v_source_id := v_wallet_id; v_target_id := v_card_id;
+    ELSE
+        v_source_id := v_card_id; v_target_id := v_wallet_id;
+    END IF;
+    -- Both locked (primary-key order) and their expired holds voided; the source as it is under the lock.
+    SELECT a.* INTO v_source FROM wallet_accounts_lock(ARRAY[v_wallet_id, v_card_id], p_now) a WHERE a.id = v_source_id;
     IF p_to_card
        AND EXISTS (SELECT 1 FROM wallet_studentcard c WHERE c.student_id = p_student_id AND c.status = 'closed')
        AND NOT EXISTS (SELECT 1 FROM wallet_studentcard c WHERE c.student_id = p_student_id AND c.status IN ('active', 'frozen')) THEN
         RETURN QUERY SELECT 'card_closed'::text, NULL::bigint, false, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint;
         RETURN;
     END IF;
-    FOR v_account IN SELECT a.* FROM wallet_account a WHERE a.id IN (v_wallet_id, v_card_id) AND a.held > 0 LOOP
-        WITH voided AS (
-            UPDATE wallet_hold h SET status = 'voided', resolved_at = p_now
-             WHERE h.account_id = v_account.id AND h.status = 'pending' AND h.expires_at <= p_now RETURNING h.amount)
-        SELECT COALESCE(SUM(voided.amount), 0) INTO v_released FROM voided;
-        IF v_released > 0 THEN
-            UPDATE wallet_account a SET held = a.held - v_released WHERE a.id = v_account.id;
-        END IF;
-    END LOOP;
 
-    IF p_to_card THEN
-        v_source_id := v_wallet_id; v_target_id := v_card_id;
-    ELSE
-        v_source_id := v_card_id; v_target_id := v_wallet_id;
-    END IF;
-    SELECT a.* INTO v_source FROM wallet_account a WHERE a.id = v_source_id;
     IF NOT v_source.allow_negative AND v_source.balance - v_source.held < p_amount THEN
         RETURN QUERY SELECT 'insufficient_funds'::text, NULL::bigint, false, NULL::bigint, NULL::bigint, NULL::bigint,
             v_source.balance - v_source.held;

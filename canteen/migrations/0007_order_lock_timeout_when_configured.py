@@ -1,0 +1,14 @@
+"""Loads canteen_order_place and canteen_order_change again: a NULL p_lock_timeout (the setting at 0, as
+behind PgBouncer) now sets nothing, so the role's lock_timeout applies instead of none at all."""
+
+from pathlib import Path
+
+from django.db import migrations
+
+SQL = Path(__file__).resolve().parent.parent / "sql" / "orders.pg.sql"
+
+
+class Migration(migrations.Migration):
+    dependencies = [("canteen", "0006_order_functions")]
+
+    operations = [migrations.RunSQL(sql=SQL.read_text(), reverse_sql=migrations.RunSQL.noop)]
