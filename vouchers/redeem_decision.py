@@ -1,7 +1,8 @@
 """The database's half of a redemption: one call to `vouchers_redeem` (vouchers/sql/voucher_redeem.pg.sql).
 
 The function takes the vouchers' row locks, checks every rule of `vouchers.rules` in the same
-order, and writes the ledger transaction, the redemption and its lines; or writes nothing and
+order, and writes the ledger transaction, the redemption, its lines and its `voucher.redeemed`
+webhook event with the deliveries (returned, to enqueue after commit); or writes nothing and
 answers the refusal's code and details. This module calls it and turns a code into the domain
 error that `vouchers.rules` raises for the same refusal, so the preview and the redemption
 answer alike.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from core.errors import ConflictError, DomainError
@@ -49,6 +51,7 @@ class Decision:
     voucher_ids: list[int]
     forfeited: int
     now: datetime
+    delivery_ids: list[int]  # the `voucher.redeemed` webhook deliveries to enqueue after commit
 
 
 def redeem_decide(
@@ -67,8 +70,8 @@ def redeem_decide(
     """Inside the caller's transaction: decide and, when the answer is `ok`, write the redemption."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT out_code, out_details, out_redemption_id, out_category, out_voucher_ids, out_forfeited"
-            " FROM vouchers_redeem(%s::bigint[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "SELECT out_code, out_details, out_redemption_id, out_category, out_voucher_ids, out_forfeited, out_delivery_ids"
+            " FROM vouchers_redeem(%s::bigint[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 sorted(set(voucher_ids)),
                 terminal.pk,
@@ -79,15 +82,16 @@ def redeem_decide(
                 memo,
                 reference,
                 now,
+                DjangoJSONEncoder().default(now),
                 term_since,
                 term_until,
                 settings.VOUCHER_LOCK_TIMEOUT_MS or None,  # 0: set nothing, the connection's lock_timeout applies
             ],
         )
-        code, details, redemption_id, booked, used, forfeited = cursor.fetchone()
+        code, details, redemption_id, booked, used, forfeited, delivery_ids = cursor.fetchone()
     # Django leaves jsonb undecoded on a raw cursor (its JSONField decodes it itself).
     details = json.loads(details) if isinstance(details, str) else details
-    return Decision(code, details or {}, redemption_id, booked, list(used or []), forfeited or 0, now)
+    return Decision(code, details or {}, redemption_id, booked, list(used or []), forfeited or 0, now, list(delivery_ids or []))
 
 
 def refusal_error(code: str, details: dict, *, program: Program) -> DomainError:

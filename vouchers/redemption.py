@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from audit.services import audit_record
 from core import clock
 from core.errors import DomainError
 from core.locks import lock_objects, lock_one
-from vouchers import numbers, periods, queries, reserves, rules, tokens, webhook_events
+from core.webhooks.publish import delivery_enqueue
+from vouchers import numbers, periods, queries, reserves, rules, tokens
 from vouchers.errors import (
     DateOfBirthMismatch,
     DateOfBirthRequired,
@@ -156,8 +157,9 @@ def voucher_redeem(
 
     Single-use vouchers forfeit what the payment leaves on them. `reference` (from the
     caller's Idempotency-Key) makes a retry return the first redemption. The decision and
-    every write are one call to the database (vouchers/sql/voucher_redeem.pg.sql) in one
-    transaction with one commit; its refusals come back as codes, raised here as their errors.
+    every write, the webhook outbox included, are one call to the database
+    (vouchers/sql/voucher_redeem.pg.sql) in one transaction with one commit; its refusals come back
+    as codes, raised here as their errors.
     """
     try:
         found = _credentials_checked(credentials=credentials, amount=amount)
@@ -173,49 +175,32 @@ def voucher_redeem(
     term_since = term_until = None
     if program.once_per_term:
         term_begins, term_ends, term_since, term_until = _term_window(first)
-    try:
-        # Not durable: the terminal's request holds it inside the Idempotency-Key's transaction, so
-        # the key, the redemption and the stored answer commit together (api/idempotency.py).
-        with transaction.atomic():
-            decided = redeem_decide(
-                voucher_ids=[voucher.pk for voucher in found],
-                terminal=terminal,
-                amount=amount,
-                category=category,
-                description=description,
-                memo=(description or f"{program.name} voucher")[:300],
-                reference=reference,
-                now=clock.now(),
-                term_since=term_since,
-                term_until=term_until,
-            )
-            if decided.code == "replayed":
-                return Redeemed(Redemption.objects.get(pk=decided.redemption_id), replayed=True)
-            if decided.code != "ok":
-                if decided.code == "provider_already_used_this_term":
-                    raise ProviderAlreadyUsedThisTerm(counts_from=term_begins.isoformat(), counts_until=term_ends.isoformat())
-                raise refusal_error(decided.code, decided.details, program=program)
-            redemption = Redemption(
-                pk=decided.redemption_id,
-                program=program,
-                merchant_id=terminal.merchant_id,
-                terminal=terminal,
-                beneficiary_key=first.beneficiary_key,
-                category=decided.category,
-                amount=amount,
-                description=description[:200],
-                reference=reference,
-                created_at=decided.now,
-            )
-            webhook_events.voucher_redeemed_publish(redemption=redemption, voucher_ids=decided.voucher_ids)
-            if decided.forfeited:
-                for voucher_id in decided.voucher_ids:
-                    reserves.reserve_release_enqueue(voucher_id)
-    except IntegrityError:
-        already = Redemption.objects.filter(reference=reference).first()
-        if already is None:
-            raise
-        return Redeemed(already, replayed=True)
+    # One statement, so no savepoint: inside the terminal's request it runs in the Idempotency-Key's
+    # transaction (the key, the redemption and the stored answer commit together, api/idempotency.py),
+    # whose claim lets one request at a time hold a reference; the function answers a retry `replayed`.
+    decided = redeem_decide(
+        voucher_ids=[voucher.pk for voucher in found],
+        terminal=terminal,
+        amount=amount,
+        category=category,
+        description=description,
+        memo=(description or f"{program.name} voucher")[:300],
+        reference=reference,
+        now=clock.now(),
+        term_since=term_since,
+        term_until=term_until,
+    )
+    if decided.code == "replayed":
+        return Redeemed(Redemption.objects.get(pk=decided.redemption_id), replayed=True)
+    if decided.code != "ok":
+        if decided.code == "provider_already_used_this_term":
+            raise ProviderAlreadyUsedThisTerm(counts_from=term_begins.isoformat(), counts_until=term_ends.isoformat())
+        raise refusal_error(decided.code, decided.details, program=program)
+    for delivery_id in decided.delivery_ids:
+        delivery_enqueue(delivery_id)
+    if decided.forfeited:
+        for voucher_id in decided.voucher_ids:
+            reserves.reserve_release_enqueue(voucher_id)
     redemption, lines = queries.redemption_receipt(decided.redemption_id)
     return Redeemed(redemption, lines=lines)
 

@@ -1,15 +1,15 @@
 """What vouchers tell webhook subscribers (the program's). Ids and integer cents only.
 
-Not wired yet: the vouchers app calls these (see the note at each) inside the transaction
-that moves the money, so each is published once per movement.
+Each is recorded in the transaction that moves the money, so once per movement: `voucher.redeemed`
+by the redemption's own database function (vouchers/sql/voucher_redeem.pg.sql), the settlement's
+below by settlement.py.
 """
 
 from collections import defaultdict
 
 from core.webhooks import webhook_event_publish
 from core.webhooks.event_types import PROGRAM, EventType, register
-from vouchers.models import Redemption, Settlement
-from wallet.models.ledger import CURRENCY
+from vouchers.models import Settlement
 
 register(
     EventType(
@@ -28,23 +28,6 @@ register(
          "paid_at": "2026-11-28T15:50:00Z"},
     ),
 )
-
-
-def voucher_redeemed_publish(*, redemption: Redemption, voucher_ids: list[int]) -> None:
-    """Call at the end of `redemption._redeem_locked`, with the vouchers its lines used."""
-    webhook_event_publish(
-        event_type="voucher.redeemed",
-        program_id=redemption.program_id,
-        data={
-            "redemption_id": redemption.pk,
-            "merchant_id": redemption.merchant_id,
-            "amount": redemption.amount,
-            "currency": CURRENCY,
-            "category": redemption.category,
-            "voucher_ids": sorted(voucher_ids),
-            "created_at": redemption.created_at,
-        },
-    )
 
 
 def settlement_paid_publish(*, settlement: Settlement) -> None:

@@ -15,6 +15,13 @@
 -- A lock not granted within p_lock_timeout_ms (NULL: the session's lock_timeout) answers 'lock_timeout'.
 --
 -- Time is the caller's (p_now): the application's clock, which tests move.
+-- The redemption's `voucher.redeemed` webhook event and its deliveries are recorded with it
+-- (core/sql/webhook_event_record.pg.sql); out_delivery_ids are enqueued by the caller after commit.
+
+-- The signature before the webhook event moved in (a new OUT column cannot be added in place).
+DROP FUNCTION IF EXISTS vouchers_redeem(bigint[], bigint, bigint, bigint, text, text, text, text, timestamptz, timestamptz,
+                                        timestamptz, integer);
+
 CREATE OR REPLACE FUNCTION vouchers_redeem(
     p_voucher_ids bigint[],
     p_terminal_id bigint,
@@ -25,6 +32,7 @@ CREATE OR REPLACE FUNCTION vouchers_redeem(
     p_memo text,
     p_reference text,
     p_now timestamptz,
+    p_now_json text,           -- p_now as the webhook payload shows times (DjangoJSONEncoder)
     p_term_since timestamptz,  -- the once-per-term window, NULL unless the program has the rule
     p_term_until timestamptz,
     p_lock_timeout_ms integer,
@@ -33,7 +41,8 @@ CREATE OR REPLACE FUNCTION vouchers_redeem(
     OUT out_redemption_id bigint,
     OUT out_category text,
     OUT out_voucher_ids bigint[],
-    OUT out_forfeited bigint
+    OUT out_forfeited bigint,
+    OUT out_delivery_ids bigint[]
 ) LANGUAGE plpgsql AS $$
 DECLARE
     v record;
@@ -57,6 +66,7 @@ DECLARE
 BEGIN
     out_forfeited := 0;
     out_voucher_ids := '{}';
+    out_delivery_ids := '{}';
     SELECT r.id INTO out_redemption_id FROM vouchers_redemption r WHERE r.reference = p_reference;
     IF FOUND THEN
         out_code := 'replayed';
@@ -238,6 +248,13 @@ BEGIN
     INSERT INTO wallet_entry (transaction_id, account_id, amount, balance_after, created_at)
     VALUES (transaction_id, payable_id, p_amount, balance_after, p_now);
 
+    -- `voucher.redeemed` for the program's subscribers (vouchers/webhook_events.py registers it).
+    out_delivery_ids := core_webhook_event_record('voucher.redeemed', NULL, prog.id,
+        jsonb_build_object('redemption_id', out_redemption_id, 'merchant_id', p_merchant_id, 'amount', p_amount,
+                           'currency', 'AUD', 'category', out_category,
+                           'voucher_ids', (SELECT jsonb_agg(u.voucher_id ORDER BY u.voucher_id) FROM unnest(out_voucher_ids) AS u(voucher_id)),
+                           'created_at', p_now_json),
+        p_now);
     out_code := 'ok';
 EXCEPTION WHEN lock_not_available THEN
     -- A voucher, a reserve or the payable held by another writer for longer than the lock timeout.
