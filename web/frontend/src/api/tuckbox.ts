@@ -1794,7 +1794,7 @@ export interface paths {
         get: operations["canteen_order_retrieve"];
         /**
          * Change an order's items before its period's cut-off
-         * @description Replaces the items; the held amount is adjusted. The same checks as placing apply, for the order's own period.
+         * @description Replaces the items and holds the new total on your wallet (the previous hold is released, whichever of the child's guardians placed the order; from now on the order is yours to pay). The same checks as placing apply, for the order's own period.
          */
         put: operations["canteen_order_change"];
         post?: never;
