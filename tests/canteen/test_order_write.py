@@ -151,7 +151,7 @@ def test_a_pre_order_is_the_reads_one_decision_and_the_answer_in_one_commit(cant
         'SELECT i."id",',  # the items asked for, with their periods
         "canteen_order_place",  # the locks, the re-checks and every write
         'SELECT "canteen_orderline"."id",',  # the receipt's lines
-        'UPDATE "api_idempotencyrecord"',  # the answer stored
+        "UPDATE api_idempotencyrecord",  # the answer stored
         "COMMIT",
     ], statements
     assert not [sql for sql in statements if "FOR UPDATE" in sql or "FOR NO KEY UPDATE" in sql], "every lock is the function's"
@@ -196,7 +196,7 @@ def test_a_counter_sale_reads_the_card_then_its_items_with_the_food_profile_then
         'SELECT c."id",',  # the card, if its school accepts the merchant
         'SELECT i."id",',  # the items, with the child's food profile
         "wallet_card_charge",
-        'UPDATE "api_idempotencyrecord"',
+        "UPDATE api_idempotencyrecord",
         "COMMIT",
         'SELECT pm."id",',  # after commit: an automatic top-up to start?
     ]

@@ -89,7 +89,7 @@ def test_a_card_charge_is_the_key_probe_the_claim_one_decision_and_the_stored_an
         "BEGIN",
         "WITH",  # the Idempotency-Key claimed
         "wallet_card_charge",  # the decision and every write
-        'UPDATE "api_idempotencyrecord"',  # the answer stored
+        "UPDATE api_idempotencyrecord",  # the answer stored
         "COMMIT",
         'SELECT pm."id",',  # after commit: does a guardian top this card up automatically? (wallet/queries.py)
     ], statements
@@ -101,7 +101,7 @@ def test_a_declined_charge_stores_its_answer_in_the_same_one_commit(card_world):
     response, statements, commits = measure(charge(card_world, "declined"))
 
     assert response.status_code == 402 and response.json()["code"] == "insufficient_funds"
-    assert shape(statements) == ['SELECT t."id",', "BEGIN", "WITH", "wallet_card_charge", 'UPDATE "api_idempotencyrecord"', "COMMIT"]
+    assert shape(statements) == ['SELECT t."id",', "BEGIN", "WITH", "wallet_card_charge", "UPDATE api_idempotencyrecord", "COMMIT"]
     assert commits == 1
     assert CardCharge.objects.count() == 0
 
@@ -133,7 +133,7 @@ def test_a_card_funding_is_the_session_probe_the_claim_the_link_one_decision_and
         "WITH",
         'SELECT l."id",',  # the caller's link to the child, with the student, school, guardian and user (guardians/queries.py)
         "wallet_card_transfer",
-        'UPDATE "api_idempotencyrecord"',
+        "UPDATE api_idempotencyrecord",
         "COMMIT",
     ], statements
     assert commits == 1
