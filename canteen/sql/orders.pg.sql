@@ -19,7 +19,7 @@
 -- the checks run inside a block that a refusal leaves by raising SQLSTATE TB001 (Tuckbox's own class),
 -- which undoes the block's writes (a stock row opened at zero, an account opened, expired holds voided)
 -- and is caught at once; only the code, held in a variable, leaves the function.
--- Every lock waits at most p_lock_timeout (SET LOCAL): a timeout is SQLSTATE 55P03.
+-- Every lock waits at most p_lock_timeout (SET LOCAL; NULL: the session's own): a timeout is SQLSTATE 55P03.
 -- Lines are jsonb arrays of {"item_id", "quantity", "name", "unit_price", "category", "allergens"}, in
 -- the order they are stored (by item id); stock steps read only item_id and quantity.
 
