@@ -18,7 +18,7 @@ from django.db.models import prefetch_related_objects
 from audit.services import audit_record
 from canteen import calendar, configuration, menus, order_write, periods, queries
 from canteen.errors import CanteenNotConfigured, CollectionNotToday, DayNotStarted, OrderingClosed, OrderStateInvalid
-from canteen.models import Order, OrderStatus
+from canteen.models import FoodProfile, Order, OrderStatus
 from core import clock, school_time
 from core.locks import lock_one, lock_one_or_none
 from guardians.errors import PermissionMissing, StudentHasLeft
@@ -68,7 +68,8 @@ def order_place(
     if context.student_gone:
         raise StudentHasLeft(service_date=service_date.isoformat())
     priced = menus.priced_lines(
-        student=student, settings=settings, day=service_date, period=period, lines=lines, late=late, profile=context.profile
+        student=student, settings=settings, day=service_date, period=period, lines=lines, late=late,
+        profile=context.profile or FoodProfile(student=student),  # none yet: nothing declared (the call opens it)
     )
     order_id, order = order_write.place(
         student=student,

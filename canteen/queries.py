@@ -5,7 +5,7 @@ from datetime import date
 from functools import cache
 
 from canteen.models import CanteenSettings, FoodProfile, MenuItem, ServicePeriod
-from core.sql import columns, fetch, fetch_one, scalar
+from core.sql import columns, fetch, fetch_one
 from guardians.leavers_models import StudentLeaver
 from guardians.models import ClosureDay, Term
 from wallet.models import Merchant
@@ -77,17 +77,12 @@ def active_items_with_profile(school_id: int, item_ids: list[int], student_id: i
     return [item for item, _ in found], (found[0][1] if found else None)
 
 
-def order_id_by_reference(reference: str) -> int | None:
-    """The order already placed under this ledger reference."""
-    return scalar(_ORDER_BY_REFERENCE, {"reference": reference})
-
-
 @dataclass(frozen=True)
 class OrderContext:
     """What placing an order judges before its database call, read in one statement."""
 
     settings: CanteenSettings  # with the merchant the order pays
-    period: ServicePeriod | None  # the period asked for if active, else the default; None: neither exists yet
+    period: ServicePeriod | None  # the one asked for (active, of this school), or the default when none is; None: not found
     profile: FoodProfile | None  # None: the child has none yet (the call opens it)
     term_and_closure: tuple[bool, bool, bool]  # as canteen/calendar.py's _term_and_closure answers for the day
     student_gone: bool  # a live leaving decision takes effect on or before the day

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from canteen import calendar, configuration, menus, order_write, orders
+from canteen import calendar, configuration, menus, order_write, orders, periods
 from canteen.cutoff import cutoff_run
 from canteen.models import DailyStock, FoodProfile, Order, OrderLine
 from core import clock
@@ -38,7 +38,7 @@ def test_an_allergy_declared_after_the_read_still_refuses_the_order_under_the_pr
     """The lines were judged safe on the read; the other guardian declares egg before the call locks the
     profile. The call judges again and refuses, naming the item and the allergen, and writes nothing."""
     student, settings = canteen.student, configuration.settings_for(canteen.school)
-    period = orders.periods.default_period(canteen.school)
+    period = periods.default_period(canteen.school)
     priced = menus.priced_lines(
         student=student, settings=settings, day=WEDNESDAY, period=period, lines=[orders.LineRequest(canteen.wrap.pk, 1)], late=False
     )
@@ -98,7 +98,7 @@ def test_a_change_refused_for_money_leaves_the_order_its_lines_hold_and_stock_as
 def test_a_late_order_is_charged_at_once_by_one_balanced_transaction(canteen, at, client_for):
     canteen.settings.late_cutoff = "09:30"
     canteen.settings.save()
-    period = orders.periods.default_period(canteen.school)
+    period = periods.default_period(canteen.school)
     period.late_cutoff = canteen.settings.late_cutoff
     period.save()
     canteen.juice.late_menu = True
