@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 
 from core import clock
 from core.locks import lock_objects, lock_timeout_set
@@ -49,16 +49,6 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     accounts = {account.pk: account for account in lock_objects(Account.objects.filter(pk__in=ids))}
     if len(accounts) != len(ids):
         raise Account.DoesNotExist(f"accounts {sorted(set(ids) - set(accounts))} do not exist")
-    for account in accounts.values():
-        _expire_stale_holds_locked(account)
-    return accounts
-
-
-def lock_accounts_matching(query: QuerySet) -> dict[int, Account]:
-    """Lock the accounts a query finds by their owners, in primary-key order: one round trip instead of
-    finding the ids first and locking them second."""
-    lock_timeout_set()
-    accounts = {account.pk: account for account in lock_objects(query)}
     for account in accounts.values():
         _expire_stale_holds_locked(account)
     return accounts
