@@ -35,20 +35,45 @@ def notify(
     dedupe_key: str | None = None,
     email_body: str = "",
 ) -> list[Notification]:
-    created = []
-    for user in users:
-        try:
-            with transaction.atomic():
-                created.append(
-                    Notification.objects.create(
-                        user=user, kind=kind, title=title, body=body, data=data or {}, dedupe_key=dedupe_key, email_body=email_body
-                    )
-                )
-        except IntegrityError:
-            continue  # already sent under this dedupe key
+    created, _ = _record(users, kind=kind, title=title, body=body, data=data, dedupe_key=dedupe_key, email_body=email_body)
     if created:
         enqueue_after_commit("core.tasks.deliver_notifications", [notice.pk for notice in created])
     return created
+
+
+def notify_and_deliver(
+    *,
+    users: list[User],
+    kind: str,
+    title: str,
+    dedupe_key: str,
+    body: str = "",
+    data: dict | None = None,
+    email_body: str = "",
+) -> None:
+    """Record the notices and deliver them in this call, for a job whose only work is to tell someone
+    (a new sign-up's notice): it needs no second job, with its outbox row and broker round trip.
+
+    Call it outside a transaction (it sends mail). Safe to run twice, as a job must be: a retry (the
+    worker died, the mail server refused) finds by the dedupe key the notices an earlier run recorded,
+    and each channel sends only what is still unsent on it.
+    """
+    created, already = _record(users, kind=kind, title=title, body=body, data=data, dedupe_key=dedupe_key, email_body=email_body)
+    if already:
+        created += Notification.objects.filter(user__in=already, dedupe_key=dedupe_key).select_related("user", "user__guardian")
+    _deliver_each(created)
+
+
+def _record(users: list[User], *, data: dict | None, **fields) -> tuple[list[Notification], list[User]]:
+    """The notices created now, and the users who already had theirs under the dedupe key."""
+    created, already = [], []
+    for user in users:
+        try:
+            with transaction.atomic():
+                created.append(Notification.objects.create(user=user, data=data or {}, **fields))
+        except IntegrityError:
+            already.append(user)  # already recorded under this dedupe key
+    return created, already
 
 
 def wants_email(user: User, kind: str) -> bool:
@@ -67,7 +92,11 @@ def deliver(notification_ids: list[int]) -> None:
     notice marked sent is never sent again. The one duplicate left is a crash between the send
     and the commit: at least once, as the outbox that enqueued us is.
     """
-    for notice in Notification.objects.filter(pk__in=notification_ids).select_related("user", "user__guardian"):
+    _deliver_each(Notification.objects.filter(pk__in=notification_ids).select_related("user", "user__guardian"))
+
+
+def _deliver_each(notices) -> None:
+    for notice in notices:
         guardian = getattr(notice.user, "guardian", None)
         if notice.emailed_at is None and wants_email(notice.user, notice.kind):
             body = notice.email_body or notice.body or notice.title

@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.money import format_dollars
-from core.notifications import notify
+from core.notifications import notify, notify_and_deliver
 from events.links import event_link_url
 from events.models import Event, Signup, SignupStatus
 from guardians.models import GuardianLink, Student, User
@@ -66,9 +66,12 @@ def event_published(event: Event, students) -> int:
     return len(recipients)
 
 
-def signup_changed(signup: Signup, *, refund: int = 0, status: str | None = None) -> None:
+def signup_changed(signup: Signup, *, refund: int = 0, status: str | None = None, deliver_here: bool = False) -> None:
     """Tell the guardian who signed what just happened to the sign-up: it became `status` (its status
-    now unless given; the job telling of a new sign-up gives the status it got when signed)."""
+    now unless given; the job telling of a new sign-up gives the status it got when signed).
+
+    In a transaction the notice is delivered by a job after commit; `deliver_here` (that job, outside
+    a transaction) records and delivers it in this call instead."""
     status = status or signup.status
     event, student, user = signup.event, signup.student, signup.guardian.user
     name = student.first_name
@@ -92,7 +95,7 @@ def signup_changed(signup: Signup, *, refund: int = 0, status: str | None = None
         text = f"{name} is no longer going to {event.title}." + (f" {money(refund)} has been refunded to your wallet." if refund else "")
     else:
         return
-    notify(
+    (notify_and_deliver if deliver_here else notify)(
         users=[user],
         kind="event_signup",
         title=title,

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import structlog
 from celery import shared_task
-from django.db import transaction
 
 from core import clock
 from core.notifications import notify
@@ -78,10 +77,13 @@ def pay_signup_after_topup(topup_id: int) -> int:
     return len(signup_pay_after_topup(topup_id=topup_id))
 
 
-@shared_task(name="events.tasks.signup_signed_notice", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=8, acks_late=True)
+# OSError: the mail server's refusals (smtplib's errors) as well as the network's, since this job
+# delivers the notice itself; acks_late redelivers it if the worker dies while sending.
+@shared_task(name="events.tasks.signup_signed_notice", autoretry_for=(OSError,), retry_backoff=True, max_retries=8, acks_late=True)
 def signup_signed_notice(signup_id: int, status: str) -> None:
     """The guardian's notice of a sign-up, for the status it got when signed (its outbox row is written
-    by events_signup_sign). Safe to run twice: the notice's dedupe key holds one per sign-up and status."""
-    with transaction.atomic():
-        signup = Signup.objects.select_related("event__school", "student", "guardian__user").get(pk=signup_id)
-        notices.signup_changed(signup, status=status)
+    by events_signup_sign), recorded and delivered by this one job: a burst of sign-ups costs the
+    worker one job each, not two. Safe to run twice: the notice's dedupe key holds one per sign-up
+    and status, and each channel sends only once."""
+    signup = Signup.objects.select_related("event__school", "student", "guardian__user").get(pk=signup_id)
+    notices.signup_changed(signup, status=status, deliver_here=True)

@@ -1,0 +1,93 @@
+"""A new sign-up's notice is recorded and delivered by one job (events.tasks.signup_signed_notice),
+not by a second delivery job of its own; the job is safe to run twice and to retry after the mail
+server refuses (core.notifications.notify_and_deliver)."""
+
+import smtplib
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+
+from core import jobs
+from core.models import Notification, OutboxJob
+from events.models import Signup
+from events.tasks import signup_signed_notice
+from tests.events.conftest import family, make_event, sign
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class RefusingOnce(EmailBackend):
+    """The mail server drops the connection on the first message, then recovers."""
+
+    refused = 0
+
+    def send_messages(self, messages):
+        if RefusingOnce.refused == 0:
+            RefusingOnce.refused += 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def unsent_jobs(monkeypatch):
+    """The broker never gets the after-commit jobs: the test runs the notice job itself."""
+    handed = []
+    monkeypatch.setattr(jobs, "publish", lambda task, job_id, args: handed.append((task, args)))
+    return handed
+
+
+def test_the_notice_of_a_signup_is_recorded_and_delivered_by_its_one_job(world, client_for):
+    link = family(world.school, first_name="Noah")
+    event = make_event(world.admin, title="Zoo visit", cost=0)
+    jobs_before = set(OutboxJob.objects.values_list("pk", flat=True))  # the publication's notices
+
+    response = sign(client_for(link.guardian.user), event, link.student_id)
+
+    assert response.status_code == 201, response.content
+    notice = Notification.objects.get(user=link.guardian.user, kind="event_signup")
+    assert notice.title == "Noah is going to Zoo visit" and notice.data["status"] == "confirmed"
+    assert notice.emailed_at is not None and notice.pushed_at is not None
+    assert [message.to for message in mail.outbox if message.subject == notice.title] == [[link.guardian.user.email]]
+    assert list(OutboxJob.objects.exclude(pk__in=jobs_before).values_list("task", flat=True)) == ["events.tasks.signup_signed_notice"]
+
+
+def test_the_notice_job_run_twice_records_and_sends_one_notice(world, client_for, unsent_jobs):
+    link = family(world.school)
+    event = make_event(world.admin, cost=0)
+    assert sign(client_for(link.guardian.user), event, link.student_id).status_code == 201
+    [(task, args)] = [job for job in unsent_jobs if job[0] == "events.tasks.signup_signed_notice"]
+
+    signup_signed_notice(*args)
+    signup_signed_notice(*args)  # a redelivered job
+
+    [notice] = Notification.objects.filter(user=link.guardian.user, kind="event_signup")
+    assert notice.emailed_at is not None
+    assert [message.subject for message in mail.outbox if message.to == [link.guardian.user.email]] == [notice.title]
+
+
+def test_a_refused_email_leaves_the_notice_unsent_and_the_retry_sends_it_once(world, client_for, unsent_jobs, settings):
+    link = family(world.school)
+    event = make_event(world.admin, cost=0)
+    assert sign(client_for(link.guardian.user), event, link.student_id).status_code == 201
+    [signup] = Signup.objects.filter(student_id=link.student_id)
+    RefusingOnce.refused = 0
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingOnce"
+
+    with pytest.raises(smtplib.SMTPServerDisconnected):  # the job's autoretry (OSError) takes it from here
+        signup_signed_notice(signup.pk, "confirmed")
+    notice = Notification.objects.get(user=link.guardian.user, kind="event_signup")
+    assert notice.emailed_at is None and mail.outbox == []  # with unsent_jobs, the event's publication told no one
+
+    signup_signed_notice(signup.pk, "confirmed")  # the retry
+    signup_signed_notice(signup.pk, "confirmed")  # and a duplicate run
+
+    notice.refresh_from_db()
+    assert notice.emailed_at is not None and notice.pushed_at is not None
+    assert Notification.objects.filter(user=link.guardian.user, kind="event_signup").count() == 1
+    assert [message.subject for message in mail.outbox] == [notice.title]
+
+
+def test_the_notice_job_retries_on_the_mail_servers_errors_and_is_redelivered_if_its_worker_dies():
+    assert issubclass(smtplib.SMTPServerDisconnected, signup_signed_notice.autoretry_for)
+    assert signup_signed_notice.acks_late
