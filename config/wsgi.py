@@ -11,3 +11,16 @@ application = get_wsgi_application()
 from django.urls import get_resolver  # noqa: E402
 
 get_resolver().url_patterns  # noqa: B018 - the attribute access is the import
+
+# The same for what the first job and the first signature of each worker would load during a
+# request: every app's Celery tasks, the broker's transport (Kombu imports it on the first publish)
+# and Pillow's image plugins. Nothing here connects: no socket may cross the fork.
+from celery import current_app  # noqa: E402
+from django.utils.module_loading import autodiscover_modules  # noqa: E402
+from kombu.transport import get_transport_cls  # noqa: E402
+from PIL import Image  # noqa: E402
+
+autodiscover_modules("tasks")
+current_app.finalize()
+get_transport_cls(current_app.conf.broker_url.partition("://")[0])
+Image.preinit()
