@@ -11,6 +11,7 @@ from core.notifications import notify
 from events import notices, services
 from events.chain import consent_chain_verify
 from events.models import UNPAID_PLACE, ConsentRecord, Event, EventStatus, Signup
+from events.queries import signup_for_notice
 from events.services.card_payments import signup_pay_after_topup
 from events.services.places import event_places_refresh
 from guardians.models import School, StaffMember, StaffRole
@@ -85,5 +86,7 @@ def signup_signed_notice(signup_id: int, status: str) -> None:
     by events_signup_sign), recorded and delivered by this one job: a burst of sign-ups costs the
     worker one job each, not two. Safe to run twice: the notice's dedupe key holds one per sign-up
     and status, and each channel sends only once."""
-    signup = Signup.objects.select_related("event__school", "student", "guardian__user").get(pk=signup_id)
+    signup = signup_for_notice(signup_id)
+    if signup is None:
+        raise Signup.DoesNotExist(f"sign-up {signup_id}")  # written with this job's outbox row: not a retry case
     notices.signup_changed(signup, status=status, deliver_here=True)

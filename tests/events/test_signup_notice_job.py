@@ -91,3 +91,20 @@ def test_a_refused_email_leaves_the_notice_unsent_and_the_retry_sends_it_once(wo
 def test_the_notice_job_retries_on_the_mail_servers_errors_and_is_redelivered_if_its_worker_dies():
     assert issubclass(smtplib.SMTPServerDisconnected, signup_signed_notice.autoretry_for)
     assert signup_signed_notice.acks_late
+
+
+def test_the_job_reads_the_signup_with_all_its_notice_needs_in_one_statement(world, client_for, unsent_jobs, django_assert_num_queries):
+    from events.queries import signup_for_notice
+
+    link = family(world.school, first_name="Ivy")
+    event = make_event(world.admin, cost=0)
+    assert sign(client_for(link.guardian.user), event, link.student_id).status_code == 201
+    expected = Signup.objects.select_related("event__school", "student", "guardian__user").get(student_id=link.student_id)
+
+    with django_assert_num_queries(1):
+        signup = signup_for_notice(expected.pk)
+        seen = (signup.status, signup.event.title, signup.event.school.time_zone, signup.student.first_name,
+                signup.guardian.user.email, signup.guardian.user.guardian.notify_by_push)
+
+    assert seen == (expected.status, event.title, world.school.time_zone, "Ivy", link.guardian.user.email, True)
+    assert signup_for_notice(-1) is None
