@@ -114,3 +114,13 @@ def eager_tasks():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def refusing_mail_server(settings):
+    """Email through a server that refuses the first message and then recovers (tests/mail_servers.py)."""
+    from tests.mail_servers import RefusingOnce
+
+    RefusingOnce.refused = 0
+    settings.EMAIL_BACKEND = "tests.mail_servers.RefusingOnce"
+    return RefusingOnce

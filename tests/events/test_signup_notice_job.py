@@ -6,7 +6,6 @@ import smtplib
 
 import pytest
 from django.core import mail
-from django.core.mail.backends.locmem import EmailBackend
 
 from core import jobs
 from core.models import Notification, OutboxJob
@@ -15,18 +14,6 @@ from events.tasks import signup_signed_notice
 from tests.events.conftest import family, make_event, sign
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class RefusingOnce(EmailBackend):
-    """The mail server drops the connection on the first message, then recovers."""
-
-    refused = 0
-
-    def send_messages(self, messages):
-        if RefusingOnce.refused == 0:
-            RefusingOnce.refused += 1
-            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-        return super().send_messages(messages)
 
 
 @pytest.fixture
@@ -66,13 +53,11 @@ def test_the_notice_job_run_twice_records_and_sends_one_notice(world, client_for
     assert [message.subject for message in mail.outbox if message.to == [link.guardian.user.email]] == [notice.title]
 
 
-def test_a_refused_email_leaves_the_notice_unsent_and_the_retry_sends_it_once(world, client_for, unsent_jobs, settings):
+def test_a_refused_email_leaves_the_notice_unsent_and_the_retry_sends_it_once(world, client_for, unsent_jobs, refusing_mail_server):
     link = family(world.school)
     event = make_event(world.admin, cost=0)
     assert sign(client_for(link.guardian.user), event, link.student_id).status_code == 201
     [signup] = Signup.objects.filter(student_id=link.student_id)
-    RefusingOnce.refused = 0
-    settings.EMAIL_BACKEND = f"{__name__}.RefusingOnce"
 
     with pytest.raises(smtplib.SMTPServerDisconnected):  # the job's autoretry (OSError) takes it from here
         signup_signed_notice(signup.pk, "confirmed")

@@ -5,32 +5,12 @@ import smtplib
 
 import pytest
 from django.core import mail
-from django.core.mail.backends.locmem import EmailBackend
 
 from core import notifications
 from core.models import Notification
 from tests.factories import GuardianFactory
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
-
-
-class RefusingOnce(EmailBackend):
-    """The mail server drops the connection on the first message, then recovers."""
-
-    refused = 0
-
-    def send_messages(self, messages):
-        if RefusingOnce.refused == 0:
-            RefusingOnce.refused += 1
-            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-        return super().send_messages(messages)
-
-
-@pytest.fixture
-def refusing_mail_server(settings):
-    RefusingOnce.refused = 0
-    settings.EMAIL_BACKEND = f"{__name__}.RefusingOnce"
-    return RefusingOnce
 
 
 def notice_for_a_guardian() -> Notification:

@@ -14,6 +14,13 @@ from tests.faults.services import wait_for
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 
+def _database_now():
+    """The database's clock (pg_stat_activity's times are its own), outside any transaction of ours."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
 def _idle_backends_since(instant) -> dict[int, object]:
     """Backends of this database other than ours, idle, whose last statement ended after `instant`."""
     with connection.cursor() as cursor:
@@ -34,18 +41,14 @@ def test_the_worker_runs_its_second_job_on_the_connection_of_its_first(broker, s
     users = [GuardianFactory().user, GuardianFactory().user]
     start_worker()
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT now()")
-        [first_started] = cursor.fetchone()
+    first_started = _database_now()
     notifications.notify(users=[users[0]], kind="low_balance", title="First", body="Ava's card is below $5.")
     _notice_delivered("First")
     after_first = _idle_backends_since(first_started)
     assert after_first, "the worker closed its connection after the job"
 
     time.sleep(0.05)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT now()")
-        [second_started] = cursor.fetchone()
+    second_started = _database_now()
     notifications.notify(users=[users[1]], kind="low_balance", title="Second", body="Leo's card is below $5.")
     _notice_delivered("Second")
     after_second = _idle_backends_since(second_started)
