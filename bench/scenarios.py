@@ -619,8 +619,8 @@ class EventSignupBurst(Scenario):
             "confirmed": confirmed,
             "waitlisted": waitlisted,
             "confirmed_in_replies": self.confirmed_in_replies,
-            # The answers come first (the worker runs at a lower priority: Procfile); this is how long
-            # after the last answer the last family's notice was delivered.
+            # The worker delivers the notices while and after the answers go out: how long after the
+            # last answer the last family's notice was delivered.
             "notices_delivered_s_after_last_reply": self.notices_delivered_after,
         }
 

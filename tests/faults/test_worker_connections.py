@@ -1,8 +1,6 @@
 """A Celery worker keeps its PostgreSQL connection from one task to the next, as a web worker does
 between requests (config/celery.py), instead of Celery's Django fixup opening a new one for each."""
 
-import time
-
 import pytest
 from django.db import connection
 
@@ -47,7 +45,6 @@ def test_the_worker_runs_its_second_job_on_the_connection_of_its_first(broker, s
     after_first = _idle_backends_since(first_started)
     assert after_first, "the worker closed its connection after the job"
 
-    time.sleep(0.05)
     second_started = _database_now()
     notifications.notify(users=[users[1]], kind="low_balance", title="Second", body="Leo's card is below $5.")
     _notice_delivered("Second")
