@@ -10,9 +10,13 @@ from django.db import migrations
 
 SQL = (Path(__file__).resolve().parent.parent / "sql" / "voucher_redeem.pg.sql").read_text()
 
+# Undone, this drops the function whichever signature the file loaded above had: the first one, or
+# the one with p_now_json that vouchers/0007 introduced (0007's own reverse leaves it to this one).
 DROP = (
     "DROP FUNCTION IF EXISTS vouchers_redeem(bigint[], bigint, bigint, bigint, text, text, text, text,"
-    " timestamptz, timestamptz, timestamptz, integer)"
+    " timestamptz, timestamptz, timestamptz, integer);"
+    " DROP FUNCTION IF EXISTS vouchers_redeem(bigint[], bigint, bigint, bigint, text, text, text, text,"
+    " timestamptz, text, timestamptz, timestamptz, integer)"
 )
 
 
