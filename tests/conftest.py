@@ -124,3 +124,13 @@ def refusing_mail_server(settings):
     RefusingOnce.refused = 0
     settings.EMAIL_BACKEND = "tests.mail_servers.RefusingOnce"
     return RefusingOnce
+
+
+@pytest.fixture
+def back_to_the_latest_schema():
+    """For a test that migrates the database back: later tests need every migration since (the
+    database functions among them), as the suite began."""
+    from tests.migrations import migrate_to_latest
+
+    yield
+    migrate_to_latest()

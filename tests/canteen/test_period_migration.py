@@ -5,30 +5,17 @@ from datetime import time
 
 import pytest
 import time_machine
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from canteen import cutoff, orders
 from canteen.models import CutoffRun, MenuItem, Order, ServicePeriod
 from guardians.models import School
 from tests.canteen.conftest import MONDAY_MORNING, WEDNESDAY, make_canteen
 from tests.factories import SchoolFactory
+from tests.migrations import migrate
 
 BEFORE_PERIODS = [("canteen", "0002_order_allergen_alerts")]
 WITH_PERIODS = [("canteen", "0005_one_order_per_child_period_day")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest_schema():
-    """Later tests need every migration since (the database functions among them), as the suite began."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+pytestmark = pytest.mark.usefixtures("back_to_the_latest_schema")
 
 
 @pytest.mark.django_db(transaction=True)
