@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from core import clock
 from guardians.models import Guardian, School, Student, User
@@ -184,6 +185,12 @@ class Order(models.Model):
     @property
     def receipt_number(self) -> str:
         return f"C{self.school_id}-{self.service_date:%Y%m%d}-{self.pk:06d}"
+
+    @cached_property
+    def receipt_lines(self) -> list["OrderLine"]:
+        """The lines as the receipt lists them: those a `prefetch_related("lines")` loaded, or one read.
+        A placement reads them as SQL and sets this (canteen/orders.py) rather than compile a QuerySet."""
+        return list(self.lines.all())
 
 
 class OrderLine(models.Model):

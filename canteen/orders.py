@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
 
 from audit.services import audit_record
 from canteen import calendar, configuration, menus, order_write, periods, queries
@@ -86,7 +85,7 @@ def order_place(
     )
     if order is None:  # placed under this reference meanwhile
         return _order_loaded(order_id)
-    prefetch_related_objects([order], "lines")  # what the receipt shows
+    order.receipt_lines = queries.order_lines(order.pk)  # what the receipt shows
     return order
 
 

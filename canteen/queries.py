@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-from canteen.models import CanteenSettings, FoodProfile, MenuItem, ServicePeriod
+from canteen.models import CanteenSettings, FoodProfile, MenuItem, OrderLine, ServicePeriod
 from core.sql import columns, fetch, fetch_one
 from guardians.leavers_models import StudentLeaver
 from guardians.models import ClosureDay, Term
@@ -143,3 +143,13 @@ def items_with_periods(school_id: int, item_ids: list[int]) -> list[MenuItem]:
         item.period_ids = list(period_ids)
         items.append(item)
     return items
+
+
+@cache
+def _order_lines_sql() -> str:
+    return f"SELECT {columns(OrderLine, 'ol')} FROM canteen_orderline ol WHERE ol.order_id = %s ORDER BY ol.id"
+
+
+def order_lines(order_id: int) -> list[OrderLine]:
+    """An order's lines in their order (OrderLine.Meta.ordering), for the receipt a placement answers."""
+    return [line for (line,) in fetch(_order_lines_sql(), [order_id], (OrderLine,))]

@@ -157,7 +157,7 @@ class OrderOutput(serializers.Serializer):
     total = serializers.IntegerField()
     late = serializers.BooleanField()
     note = serializers.CharField()
-    lines = OrderLineOutput(many=True, source="lines.all")
+    lines = OrderLineOutput(many=True, source="receipt_lines")
     allergen_alerts = AllergenAlertOutput(
         many=True,
         help_text="Lines carrying an allergen declared for the child after the order was placed. The kitchen does not "

@@ -150,7 +150,7 @@ def test_a_pre_order_is_the_reads_one_decision_and_the_answer_in_one_commit(cant
         'SELECT cs."id",',  # settings, period, the day's terms and closures, a leaver, the food profile, a replay
         'SELECT i."id",',  # the items asked for, with their periods
         "canteen_order_place",  # the locks, the re-checks and every write
-        'SELECT "canteen_orderline"."id",',  # the receipt's lines
+        'SELECT ol."id",',  # the receipt's lines, as SQL
         "UPDATE api_idempotencyrecord",  # the answer stored
         "COMMIT",
     ], statements
