@@ -1,9 +1,10 @@
 """The Celery app. Tasks are thin: they take ids, re-check state, and call a service."""
 
+import gc
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 
 from core.metrics_dir import multiproc_dir_from_env
@@ -30,3 +31,11 @@ app.autodiscover_tasks()
 def _database_connections_as_between_requests(task=None, **kwargs) -> None:
     if task is not None and not task.request.is_eager:
         close_old_connections()
+
+
+# A worker process starts with the whole application loaded (Django, every app's tasks): freeze it, so
+# the collector's full collections walk only what the jobs make, not those objects again and again
+# (config/gunicorn.conf.py does the same for the web workers).
+@worker_process_init.connect(dispatch_uid="config.celery.freeze_the_loaded_application")
+def _freeze_the_loaded_application(**kwargs) -> None:
+    gc.freeze()
