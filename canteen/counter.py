@@ -4,6 +4,7 @@ from canteen import menus, queries
 from canteen.errors import AllergenConflict, ItemBanned, ItemUnavailable
 from canteen.models import FoodProfile
 from wallet import cards
+from wallet.card_identifiers import card_identifier_hash
 from wallet.charge_categories import charge_categories
 from wallet.errors import UnknownCard
 from wallet.models import MerchantCategory, Terminal
@@ -18,20 +19,22 @@ def counter_sale(*, terminal: Terminal, card_identifier: str, lines, idempotency
     """
     # Decided before the card is read, so a merchant not registered for canteen learns nothing about it.
     categories = charge_categories(merchant=terminal.merchant, requested=[MerchantCategory.CANTEEN])
-    card = cards.card_for_merchant(card_identifier, terminal.merchant)
-    if card is None:
-        raise UnknownCard()
-    student = card.student
-    school_id = terminal.merchant.school_id
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    found, profile = queries.active_items_with_profile(school_id, list(quantities), student.pk) if school_id is not None else ([], None)
-    items = {item.pk: item for item in found}
+    # The card, the items and the child's food profile in one read; the card decides first.
+    read = queries.counter_sale_reads(
+        card_identifier_hash=card_identifier_hash(card_identifier), merchant_id=terminal.merchant_id,
+        school_id=terminal.merchant.school_id, item_ids=list(quantities),
+    )
+    if read.card is None:
+        raise UnknownCard()
+    card, student = read.card, read.card.student
+    items = {item.pk: item for item in read.items}
     missing = sorted(set(quantities) - set(items))
-    if school_id is None or missing:
-        raise ItemUnavailable(item_ids=missing or sorted(quantities))
-    profile = profile or FoodProfile(student=student)  # a child with none declares nothing
+    if missing:  # a merchant serving no school finds no item
+        raise ItemUnavailable(item_ids=missing)
+    profile = read.profile or FoodProfile(student=student)  # a child with none declares nothing
     conflicts = [
         {"item_id": item.pk, "name": item.name, "allergens": menus.conflicts_for(item, profile)}
         for item in items.values()

@@ -138,18 +138,21 @@ def is_banned(item: MenuItem, profile: FoodProfile) -> bool:
 
 def priced_lines(
     *, student: Student, settings: CanteenSettings, day: date, period: ServicePeriod, lines, late: bool,
-    profile: FoodProfile | None = None,
+    profile: FoodProfile | None = None, items: list[MenuItem] | None = None,
 ) -> list[PricedLine]:
     """Resolve requested lines to items this child may order that day in that period, or refuse the whole order.
 
     Allergens are enforced, not warned about: any declared allergen refuses the
     order and names the items and allergens. `profile`: the child's, when the caller read it already;
-    a child with none declares nothing (the order's database call opens it, under its lock).
+    a child with none declares nothing (the order's database call opens it, under its lock). `items`:
+    the school's items among those asked for, each with `period_ids`, when the caller read them already.
     """
     quantities: dict[int, int] = {}
     for line in lines:
         quantities[line.item_id] = quantities.get(line.item_id, 0) + line.quantity
-    items = {item.pk: item for item in queries.items_with_periods(student.school_id, list(quantities))}
+    if items is None:
+        items = queries.items_with_periods(student.school_id, list(quantities))
+    items = {item.pk: item for item in items}
     unavailable = sorted(
         item_id
         for item_id in quantities

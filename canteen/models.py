@@ -189,7 +189,7 @@ class Order(models.Model):
     @cached_property
     def receipt_lines(self) -> list["OrderLine"]:
         """The lines as the receipt lists them: those a `prefetch_related("lines")` loaded, or one read.
-        A placement reads them as SQL and sets this (canteen/orders.py) rather than compile a QuerySet."""
+        A placement sets this to the lines its database call wrote (canteen/order_write.py), read from nothing."""
         return list(self.lines.all())
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 
 from canteen.errors import OrderExists, OrderStateInvalid, OutOfStock
 from canteen.menus import PricedLine, allergen_conflict
-from canteen.models import LIVE_ORDER_STATUSES, Order, OrderStatus, ServicePeriod
+from canteen.models import LIVE_ORDER_STATUSES, Order, OrderLine, OrderStatus, ServicePeriod
 from core.locks import lock_timeout_setting
 from core.webhooks.publish import delivery_enqueue
 from guardians.models import Guardian, Student
@@ -27,21 +27,29 @@ _PLACE = "SELECT * FROM canteen_order_place(%s, %s, %s, %s, %s, %s, %s, %s, %s::
 _CHANGE = "SELECT * FROM canteen_order_change(%s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
 
 
+def _stored_line(line: PricedLine) -> dict:
+    """A line as the functions store it (canteen_order_lines_write): what was bought, as it is now on the menu."""
+    item = line.menu_item
+    return {"item_id": item.pk, "quantity": line.quantity, "name": item.name, "unit_price": item.price, "category": item.category,
+            "allergens": list(item.allergens)}
+
+
 def lines_json(priced: list[PricedLine]) -> str:
-    """The lines as the functions store them: what was bought, as it is now on the menu."""
-    return json.dumps(
-        [
-            {
-                "item_id": line.menu_item_id,
-                "quantity": line.quantity,
-                "name": line.menu_item.name,
-                "unit_price": line.menu_item.price,
-                "category": line.menu_item.category,
-                "allergens": list(line.menu_item.allergens),
-            }
-            for line in priced
-        ]
-    )
+    return json.dumps([_stored_line(line) for line in priced])
+
+
+def _receipt_lines(order_id: int, line_ids: list[int], priced: list[PricedLine]) -> list[OrderLine]:
+    """The lines the function wrote, in its order (their ids are in the order of `priced`), as rows loaded."""
+    lines = []
+    for line_id, line in zip(line_ids, priced, strict=True):
+        stored = _stored_line(line)
+        lines.append(OrderLine.from_db(
+            connection.alias,
+            ["id", "order_id", "menu_item_id", "name", "unit_price", "quantity", "category", "allergens"],
+            [line_id, order_id, stored["item_id"], stored["name"], stored["unit_price"], stored["quantity"], stored["category"],
+             stored["allergens"]],
+        ))
+    return lines
 
 
 def place(
@@ -58,7 +66,8 @@ def place(
     hold_expires_at: datetime,
     now: datetime,
 ) -> tuple[int, Order | None]:
-    """(the order's id, the order as written) or, for a replay, (its id, None). Raises a refusal."""
+    """(the order's id, the order as written, with its receipt lines) or, for a replay, (its id, None).
+    Raises a refusal."""
     params = [
         student.pk, student.school_id, guardian.pk, merchant_id, period.pk, service_date, late, note, lines_json(priced),
         LIVE_ORDER_STATUSES, reference, hold_expires_at, f"user:{guardian.user_id}", now, lock_timeout_setting(),
@@ -77,6 +86,7 @@ def place(
          row["total"], late, note, row["hold_id"], row["transaction_id"], None, now, now, None, None, "", None, []],
     )
     order.student, order.period, order.placed_by = student, period, guardian
+    order.receipt_lines = _receipt_lines(row["order_id"], row["line_ids"], priced)
     if row["hold_id"] is not None:  # what the answer's payment state reads
         order.hold = Hold.from_db(connection.alias, ["id", "status"], [row["hold_id"], HoldStatus.PENDING])
     return row["order_id"], order

@@ -52,8 +52,11 @@ def order_place(
     _require_money_permission(link)
     student, school = link.student, link.student.school
     # What the checks need, in one read: the settings, the period, the day's terms and closures, a
-    # leaving decision, the food profile, and an order placed already under this reference.
-    context = queries.order_context(school_id=school.pk, student_id=student.pk, day=service_date, period_id=period_id, reference=reference)
+    # leaving decision, the food profile, an order placed already under this reference, and the items.
+    context = queries.order_context(
+        school_id=school.pk, student_id=student.pk, day=service_date, period_id=period_id, reference=reference,
+        item_ids=[line.item_id for line in lines],
+    )
     if context is None:
         raise CanteenNotConfigured()
     if context.placed_order_id is not None:
@@ -69,6 +72,7 @@ def order_place(
     priced = menus.priced_lines(
         student=student, settings=settings, day=service_date, period=period, lines=lines, late=late,
         profile=context.profile or FoodProfile(student=student),  # none yet: nothing declared (the call opens it)
+        items=context.items,
     )
     order_id, order = order_write.place(
         student=student,
@@ -85,7 +89,6 @@ def order_place(
     )
     if order is None:  # placed under this reference meanwhile
         return _order_loaded(order_id)
-    order.receipt_lines = queries.order_lines(order.pk)  # what the receipt shows
     return order
 
 

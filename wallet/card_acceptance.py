@@ -1,7 +1,7 @@
 """Which merchants may charge a school's student cards: the school's decision, not the merchant's.
 
 A merchant the school has not enabled cannot tell the school's cards from unknown ones
-(wallet.cards.card_for_merchant); refunds of a merchant's own earlier charges stay possible after
+(wallet.queries.CARD_ACCEPTED_BY_MERCHANT); refunds of a merchant's own earlier charges stay possible after
 the school disables it, since they only give the child's money back.
 """
 

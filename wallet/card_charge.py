@@ -89,12 +89,12 @@ def card_charge(
     for delivery_id in row["delivery_ids"] or []:
         delivery_enqueue(delivery_id)
     if not row["replayed"]:
-        student_id, before, after, threshold = row["student_id"], row["balance_before"], row["remaining_balance"], row["low_balance_threshold"]
+        crossed = {
+            "student_id": row["student_id"], "before": row["balance_before"], "after": row["remaining_balance"],
+            "threshold": row["low_balance_threshold"], "auto_topup_threshold": row["auto_topup_threshold"],
+        }
         # robust: the charge is committed; a failing notice is logged, never a 500 for the terminal.
-        transaction.on_commit(
-            lambda: notify_low_balance_if_crossed(student_id=student_id, before=before, after=after, threshold=threshold),
-            robust=True,
-        )
+        transaction.on_commit(lambda: notify_low_balance_if_crossed(**crossed), robust=True)
     return ChargeApproved(charge, row["remaining_balance"], replayed=row["replayed"])
 
 

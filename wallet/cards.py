@@ -13,7 +13,7 @@ from audit.services import audit_record
 from core import clock
 from guardians.errors import PermissionMissing
 from guardians.models import GuardianLink, Student, User
-from wallet import accounts, ledger, queries
+from wallet import accounts, ledger
 from wallet.card_charge import ChargeApproved, card_charge  # noqa: F401  (the sale's public names)
 from wallet.card_identifiers import card_identifier_hash, normalise_card_identifier
 from wallet.card_transfer import card_transfer
@@ -31,21 +31,11 @@ from wallet.models import (
     CardCharge,
     CardChargeRefund,
     CardStatus,
-    Merchant,
     MerchantCategory,
     SpendingControls,
     StudentCard,
     Terminal,
 )
-
-# --- Identifiers ------------------------------------------------------------
-
-
-def card_for_merchant(raw: str, merchant: Merchant) -> StudentCard | None:
-    """The card behind an identifier, if the card's school lets this merchant charge it; else None, as for
-    a card that does not exist, so a terminal learns nothing about other schools' cards."""
-    return queries.card_for_merchant(card_identifier_hash(raw), merchant.pk)
-
 
 # --- Issue and status -------------------------------------------------------
 

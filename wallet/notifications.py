@@ -5,23 +5,21 @@ import structlog
 from core import school_time
 from core.notifications import notify
 from guardians.models import GuardianLink, Student
-from wallet.models import SpendingControls, TopUp
+from wallet.models import TopUp
 
 log = structlog.get_logger("wallet.notifications")
 
 
-def notify_low_balance_if_crossed(*, student_id: int, before: int, after: int, threshold=...) -> None:
+def notify_low_balance_if_crossed(*, student_id: int, before: int, after: int, threshold, auto_topup_threshold) -> None:
     """Run after a charge commits: tell the money guardians when a card balance falls below their
-    threshold (once a day), and start an automatic top-up if one of them has set it up."""
+    threshold (once a day), and start an automatic top-up if one of them has set it up and the balance
+    is below its threshold. Both thresholds are as the charge read them (None: none set)."""
     _notify_low_balance(student_id=student_id, before=before, after=after, threshold=threshold)
-    if after < before:
+    if auto_topup_threshold is not None and after < auto_topup_threshold:
         _start_auto_topup(student_id)
 
 
-def _notify_low_balance(*, student_id: int, before: int, after: int, threshold=...) -> None:
-    if threshold is ...:  # the caller did not read the controls under its lock: read them now
-        controls = SpendingControls.objects.filter(student_id=student_id).first()
-        threshold = controls.low_balance_threshold if controls else None
+def _notify_low_balance(*, student_id: int, before: int, after: int, threshold: int | None) -> None:
     if threshold is None or not (before >= threshold > after):
         return
     student = Student.objects.select_related("school").get(pk=student_id)

@@ -6,34 +6,17 @@ from functools import cache
 
 from core.sql import columns, fetch_one, rows
 from guardians.models import Guardian, School, Student
-from wallet.models import Account, Merchant, PaymentMethod, StudentCard, Terminal
+from wallet.models import Account, Merchant, PaymentMethod, Terminal
 
 # The owner columns an account is found by, with its kind (an indexed unique pair each).
 OWNER_COLUMNS = {"guardian": "guardian_id", "student": "student_id", "merchant": "merchant_id"}
 
 
-@cache
-def _card_for_merchant_sql() -> str:
-    return f"""
-        SELECT {columns(StudentCard, "c")}, {columns(Student, "s")}, {columns(School, "sc")}
-          FROM wallet_studentcard c
-          JOIN guardians_student s ON s.id = c.student_id
-          JOIN guardians_school sc ON sc.id = s.school_id
-         WHERE c.identifier_hash = %s
-           AND EXISTS (SELECT 1 FROM wallet_cardacceptance a
-                        WHERE a.school_id = s.school_id AND a.merchant_id = %s AND a.disabled_at IS NULL)
-         ORDER BY c.id
-         LIMIT 1"""
-
-
-def card_for_merchant(identifier_hash: str, merchant_id: int) -> StudentCard | None:
-    """The card with this identifier hash, with its student and school, if the school lets the merchant charge it."""
-    row = fetch_one(_card_for_merchant_sql(), [identifier_hash, merchant_id], (StudentCard, Student, School))
-    if row is None:
-        return None
-    card, student, school = row
-    student.school, card.student = school, student
-    return card
+# The rule that lets a merchant find a school's card (wallet/card_acceptance.py), for the reads that
+# look a card up by its identifier for a merchant: `s` is the card's student, `%(merchant)s` the
+# merchant's id. wallet_card_charge (wallet/sql/card_charge.pg.sql) applies it again inside the charge.
+CARD_ACCEPTED_BY_MERCHANT = """EXISTS (SELECT 1 FROM wallet_cardacceptance a
+                        WHERE a.school_id = s.school_id AND a.merchant_id = %(merchant)s AND a.disabled_at IS NULL)"""
 
 
 @cache
@@ -62,18 +45,14 @@ def linked_child_card_account(student_id: int, guardian_id: int) -> Account | No
 def _auto_topup_method_sql() -> str:
     return f"""
         SELECT {columns(PaymentMethod, "pm")}, {columns(Guardian, "g")}
-          FROM guardians_guardianlink l
-          JOIN guardians_guardian g ON g.id = l.guardian_id
-          JOIN wallet_paymentmethod pm ON pm.guardian_id = l.guardian_id
-         WHERE l.student_id = %s AND l.revoked_at IS NULL AND l.can_manage_money
-           AND pm.auto_topup_enabled AND pm.stripe_payment_method_id <> ''
-         ORDER BY l.created_at, l.id
-         LIMIT 1"""
+          FROM wallet_paymentmethod pm
+          JOIN guardians_guardian g ON g.id = pm.guardian_id
+         WHERE pm.id = wallet_auto_topup_method_id(%s)"""
 
 
 def auto_topup_method(student_id: int) -> PaymentMethod | None:
     """The saved card of the student's first money guardian (oldest live link) who turned automatic
-    top-up on, with its guardian. Asked after every card charge: most students have none."""
+    top-up on, with its guardian (the rule: wallet/sql/auto_topup.pg.sql)."""
     row = fetch_one(_auto_topup_method_sql(), [student_id], (PaymentMethod, Guardian))
     if row is None:
         return None

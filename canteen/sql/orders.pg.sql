@@ -183,11 +183,13 @@ CREATE OR REPLACE FUNCTION canteen_order_place(
     available bigint,        -- insufficient_funds: what the wallet has available
     conflicts jsonb,         -- allergen_conflict: [{"item_id", "name", "allergens"}]
     out_of_stock jsonb,      -- out_of_stock: {"item_id", "name", "remaining"}
-    delivery_ids bigint[]    -- webhook deliveries to enqueue after commit
+    delivery_ids bigint[],   -- webhook deliveries to enqueue after commit
+    line_ids bigint[]        -- placed: the lines' ids, in the order of p_lines (the receipt needs no read)
 ) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     v_total bigint := (SELECT SUM((value->>'unit_price')::bigint * (value->>'quantity')::bigint) FROM jsonb_array_elements(p_lines));
+    v_line_ids bigint[];
     v_code text;
     v_order_id bigint;
     v_available bigint;
@@ -211,7 +213,7 @@ BEGIN
      ORDER BY o.id LIMIT 1;
     IF FOUND THEN
         RETURN QUERY SELECT 'replayed'::text, v_order_id, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
-                            NULL::jsonb, NULL::jsonb, v_deliveries;
+                            NULL::jsonb, NULL::jsonb, v_deliveries, NULL::bigint[];
         RETURN;
     END IF;
 
@@ -252,6 +254,7 @@ BEGIN
                 '[]'::jsonb, '', p_now, p_now)
         RETURNING id INTO v_order_id;
         PERFORM canteen_order_lines_write(v_order_id, p_lines);
+        v_line_ids := ARRAY(SELECT l.id FROM canteen_orderline l WHERE l.order_id = v_order_id ORDER BY l.id);
         SELECT paid.hold_id, paid.transaction_id INTO v_hold_id, v_transaction_id
           FROM canteen_order_pay(v_order_id, v_wallet_id, v_payable_id, v_total, p_late, p_reference, p_hold_expires_at,
                                  p_actor, p_now) paid;
@@ -268,7 +271,7 @@ BEGIN
         v_order_id := NULL;  -- v_code and its facts name the refusal
     END;
     RETURN QUERY SELECT v_code, v_order_id, v_total, v_hold_id, v_transaction_id, v_available,
-                        v_conflicts, v_short, v_deliveries;
+                        v_conflicts, v_short, v_deliveries, v_line_ids;
 END;
 $$;
 

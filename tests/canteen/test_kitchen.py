@@ -11,10 +11,17 @@ from canteen.periods import default_period
 from canteen.tasks import run_due_cutoffs
 from core.models import Notification
 from tests.canteen.conftest import WEDNESDAY
-from tests.factories import GuardianLinkFactory, StaffFactory, StudentCardFactory, give_card_money, give_wallet_money
+from tests.factories import (
+    GuardianLinkFactory,
+    MerchantFactory,
+    StaffFactory,
+    StudentCardFactory,
+    give_card_money,
+    give_wallet_money,
+)
 from tests.wallet.conftest import assert_ledger_consistent
 from wallet import accounts
-from wallet.models import Hold, HoldStatus, LedgerTransaction
+from wallet.models import CardAcceptance, Hold, HoldStatus, LedgerTransaction
 
 pytestmark = pytest.mark.django_db
 CUTOFF_PASSED = "2026-12-01T21:30:00Z"  # Wednesday 08:30 in Sydney
@@ -198,3 +205,26 @@ def test_counter_sale_of_another_schools_item_is_refused(canteen, terminal_clien
     response = sell(canteen, terminal_client(canteen.settings.merchant), [(foreign, 1)])
 
     assert response.status_code == 422 and response.json()["code"] == "item_unavailable"
+
+
+def test_counter_sale_names_only_the_items_it_cannot_sell_and_charges_nothing(canteen, terminal_client):
+    StudentCardFactory(student=canteen.student, identifier="CANTEEN-CARD-1")
+    give_card_money(canteen.student, 1000)
+    retired = MenuItem.objects.create(school=canteen.student.school, name="Old pie", price=500, category="lunch", is_active=False)
+
+    response = sell(canteen, terminal_client(canteen.settings.merchant), [(canteen.juice, 1), (retired, 1)])
+
+    assert (response.status_code, response.json()["code"], response.json()["details"]["item_ids"]) == (422, "item_unavailable", [retired.pk])
+    assert accounts.student_card_account(canteen.student).balance == 1000
+
+
+def test_a_merchant_serving_no_school_sells_no_canteen_item_even_on_a_card_it_may_charge(canteen, terminal_client):
+    StudentCardFactory(student=canteen.student, identifier="CANTEEN-CARD-1")
+    give_card_money(canteen.student, 1000)
+    cafe = MerchantFactory(categories=["canteen"])  # no school of its own
+    CardAcceptance.objects.create(school=canteen.student.school, merchant=cafe)
+
+    response = sell(canteen, terminal_client(cafe), [(canteen.juice, 1)])
+
+    assert (response.status_code, response.json()["code"], response.json()["details"]["item_ids"]) == (422, "item_unavailable", [canteen.juice.pk])
+    assert accounts.student_card_account(canteen.student).balance == 1000

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from core import clock
 from tests.factories import give_card_money, give_wallet_money
 from wallet import accounts
-from wallet.models import CardCharge, Terminal
+from wallet.models import CardCharge, PaymentMethod, Terminal, TopUp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,11 +90,25 @@ def test_a_card_charge_is_the_key_probe_the_claim_one_decision_and_the_stored_an
         "WITH",  # the Idempotency-Key claimed
         "wallet_card_charge",  # the decision and every write
         "UPDATE api_idempotencyrecord",  # the answer stored
-        "COMMIT",
-        'SELECT pm."id",',  # after commit: does a guardian top this card up automatically? (wallet/queries.py)
+        "COMMIT",  # nothing after it: the decision said no automatic top-up is due
     ], statements
     assert commits == 1
     assert CardCharge.objects.count() == 2
+
+
+def test_a_charge_leaving_the_card_above_the_automatic_top_up_threshold_reads_nothing_after_its_commit(card_world):
+    PaymentMethod.objects.create(
+        guardian=card_world.link.guardian, stripe_customer_id="cus_round_trips", stripe_payment_method_id="pm_card_visa",
+        auto_topup_enabled=True, auto_topup_threshold=500, auto_topup_amount=2000,
+    )
+    give_card_money(card_world.student, 1000)
+    charge(card_world, "warm-up", amount=1)()
+
+    response, statements, commits = measure(charge(card_world, uuid.uuid4().hex, amount=400))  # 599 left
+
+    assert response.status_code == 201, response.json()
+    assert shape(statements)[-1] == "COMMIT", statements
+    assert (commits, TopUp.objects.count()) == (1, 0)
 
 
 def test_a_declined_charge_stores_its_answer_in_the_same_one_commit(card_world):

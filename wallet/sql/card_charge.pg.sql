@@ -10,7 +10,9 @@
 --     charge row and the `card.charged` webhook outbox rows, and returns the deliveries to enqueue;
 --   * the merchant's payable is never read or locked for the decision: it is credited by the last
 --     statement, so its row is held only from there to the commit, not for the whole sale;
---   * the same ledger reference posts once: a repeat returns the first charge with `replayed`.
+--   * the same ledger reference posts once: a repeat returns the first charge with `replayed`;
+--   * an approval also answers the automatic top-up's threshold, so the sale starts the top-up check
+--     after its commit only when the balance fell below it, without a read of its own.
 -- Every lock this takes waits at most p_lock_timeout (SET LOCAL): a timeout is SQLSTATE 55P03.
 
 CREATE OR REPLACE FUNCTION wallet_card_charge(
@@ -45,6 +47,8 @@ CREATE OR REPLACE FUNCTION wallet_card_charge(
     balance_before bigint,    -- available before the charge (approved now) or what is available (declined)
     remaining_balance bigint,
     low_balance_threshold bigint,
+    auto_topup_threshold bigint,  -- approved now: the threshold of the card an automatic top-up would use
+                              -- (wallet/sql/auto_topup.pg.sql); NULL: nobody has automatic top-up on
     card_status text,         -- card_frozen: the card's status
     cap bigint,               -- *_cap_exceeded: the cap and what was spent in its window
     spent bigint,
@@ -192,6 +196,8 @@ BEGIN
     refunded_amount := 0; categories := p_categories; description := v_charge.description; created_at := p_now;
     balance_before := v_account.balance - v_account.held; remaining_balance := v_account.balance - v_account.held - p_amount;
     low_balance_threshold := v_controls.low_balance_threshold; delivery_ids := v_deliveries;
+    auto_topup_threshold := (SELECT pm.auto_topup_threshold FROM wallet_paymentmethod pm
+                              WHERE pm.id = wallet_auto_topup_method_id(v_student.id));
     RETURN NEXT;
 END;
 $$;
