@@ -6,19 +6,19 @@ if the user wants it: the guardian's master switch (`notify_by_email`) and
 their choice for that kind (`NotificationPreference`, defaulting per kind).
 """
 
+from contextlib import nullcontext
 from functools import partial
 
 import structlog
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
 from core import clock, roles
 from core.jobs import enqueue_after_commit
-from core.locks import lock_one_or_none
 from core.models import Notification, NotificationPreference
 from core.notification_kinds import KINDS, kind_email_default
 
@@ -67,9 +67,12 @@ def notify_and_deliver(
 def _record(users: list[User], *, data: dict | None, **fields) -> tuple[list[Notification], list[User]]:
     """The notices created now, and the users who already had theirs under the dedupe key."""
     created, already = [], []
+    # Inside a transaction a duplicate must not abort it, so each insert gets a savepoint; outside one
+    # (a job) an insert is its own transaction, and a refused one leaves nothing to undo.
+    guarded = transaction.atomic if connection.in_atomic_block else nullcontext
     for user in users:
         try:
-            with transaction.atomic():
+            with guarded():
                 created.append(Notification.objects.create(user=user, data=data or {}, **fields))
         except IntegrityError:
             already.append(user)  # already recorded under this dedupe key
@@ -110,13 +113,26 @@ def _deliver_each(notices) -> None:
 
 
 def _send_once(notice: Notification, sent_field: str, send) -> None:
-    """Send on one channel unless another run has, or is, sending it (its row lock is skipped)."""
+    """Send on one channel unless another run has, or is, sending it (its row lock is skipped).
+
+    The channel is marked sent first and sent in the same transaction: a send that fails rolls the mark
+    back, and the mark's row lock keeps a second run from sending meanwhile."""
     with transaction.atomic():
-        unsent = Notification.objects.filter(pk=notice.pk, **{f"{sent_field}__isnull": True}).values_list("pk", flat=True)
-        if lock_one_or_none(unsent, key=True, skip_locked=True) is None:
-            return
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_CHANNEL_SENT[sent_field], [clock.now(), notice.pk])
+            if cursor.rowcount == 0:  # sent already, or being sent by another run
+                return
         send()
-        Notification.objects.filter(pk=notice.pk).update(**{sent_field: clock.now()})
+
+
+# One statement per channel, as SQL (core/sql.py says why): a notice's channels are claimed once each
+# for every notice sent. SKIP LOCKED: a run never waits on another run's send.
+_MARK_CHANNEL_SENT = {
+    field: f"""UPDATE {Notification._meta.db_table} SET {field} = %s
+                WHERE id = (SELECT id FROM {Notification._meta.db_table}
+                             WHERE id = %s AND {field} IS NULL FOR UPDATE SKIP LOCKED)"""
+    for field in ("emailed_at", "pushed_at")
+}
 
 
 class LoggingPushBackend:

@@ -6,9 +6,11 @@ import smtplib
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core import jobs
-from core.models import Notification, OutboxJob
+from core.models import Notification, NotificationPreference, OutboxJob
 from events.models import Signup
 from events.tasks import signup_signed_notice
 from tests.events.conftest import family, make_event, sign
@@ -93,3 +95,25 @@ def test_the_job_reads_the_signup_with_all_its_notice_needs_in_one_statement(wor
 
     assert seen == (expected.status, event.title, world.school.time_zone, "Ivy", link.guardian.user.email, True)
     assert signup_for_notice(-1) is None
+
+
+def test_the_job_records_and_delivers_the_notice_on_both_channels_in_nine_statements(world, client_for, unsent_jobs):
+    """The sign-up read, the notice's insert, the email choice, then per channel one transaction whose
+    one statement marks it sent and whose commit follows the send."""
+    link = family(world.school)
+    event = make_event(world.admin, cost=0)
+    assert sign(client_for(link.guardian.user), event, link.student_id).status_code == 201
+    [(_, args)] = [job for job in unsent_jobs if job[0] == "events.tasks.signup_signed_notice"]
+
+    with CaptureQueriesContext(connection) as queries:
+        signup_signed_notice(*args)
+
+    statements = [" ".join(query["sql"].split()[:2]) for query in queries.captured_queries]
+    notices, choices = Notification._meta.db_table, NotificationPreference._meta.db_table
+    assert statements == [
+        'SELECT s."id",', "INSERT INTO", f'SELECT "{choices}"."by_email"',
+        "BEGIN", f"UPDATE {notices}", "COMMIT",  # email: marked, sent, committed
+        "BEGIN", f"UPDATE {notices}", "COMMIT",  # push
+    ], statements
+    notice = Notification.objects.get(user=link.guardian.user, kind="event_signup")
+    assert notice.emailed_at is not None and notice.pushed_at is not None
