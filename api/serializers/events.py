@@ -7,7 +7,7 @@ these serializers check shapes and types only.
 from django.conf import settings
 from rest_framework import serializers
 
-from api.serializers.fields import CentsField
+from api.serializers.fields import CentsField, StrokesField
 from events.consent_forms import QUESTION_TYPES
 from events.models import Attendance, Audience, EventKind, EventStatus, PaymentMethod, SignupStatus
 from guardians.models import AbsenceReason
@@ -166,8 +166,7 @@ class EventReminderOutput(serializers.Serializer):
 class SignatureInput(serializers.Serializer):
     width = serializers.IntegerField(help_text="The drawing canvas width, in the points' units.")
     height = serializers.IntegerField()
-    strokes = serializers.ListField(
-        child=serializers.ListField(child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)),
+    strokes = StrokesField(
         help_text=f"Pen-down to pen-up strokes, each a list of [x, y] points inside the canvas; at most "
         f"{settings.EVENTS_SIGNATURE_MAX_STROKES} strokes and {settings.EVENTS_SIGNATURE_MAX_POINTS} points.",
     )
