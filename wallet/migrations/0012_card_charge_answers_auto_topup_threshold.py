@@ -3,8 +3,8 @@ wallet_card_charge with a new column, `auto_topup_threshold`, from the new walle
 (wallet/sql/auto_topup.pg.sql): a sale no longer reads the automatic top-up after its commit.
 
 A changed result type cannot be replaced in place, so the charge function is dropped first. Going
-back leaves the new functions: the older code reads the charge's row by column name and ignores one
-more column, while the older function would not have the helper the new one calls."""
+back leaves the new functions in place: the older code reads the charge's row by column name, so one
+more column changes nothing for it."""
 
 from pathlib import Path
 
