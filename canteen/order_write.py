@@ -38,18 +38,19 @@ def lines_json(priced: list[PricedLine]) -> str:
     return json.dumps([_stored_line(line) for line in priced])
 
 
+_LINE_FIELDS = ["id", "order_id", "menu_item_id", "name", "unit_price", "quantity", "category", "allergens"]
+
+
 def _receipt_lines(order_id: int, line_ids: list[int], priced: list[PricedLine]) -> list[OrderLine]:
-    """The lines the function wrote, in its order (their ids are in the order of `priced`), as rows loaded."""
-    lines = []
-    for line_id, line in zip(line_ids, priced, strict=True):
-        stored = _stored_line(line)
-        lines.append(OrderLine.from_db(
-            connection.alias,
-            ["id", "order_id", "menu_item_id", "name", "unit_price", "quantity", "category", "allergens"],
-            [line_id, order_id, stored["item_id"], stored["name"], stored["unit_price"], stored["quantity"], stored["category"],
-             stored["allergens"]],
-        ))
-    return lines
+    """The lines the function wrote (their ids come in the order of `priced`), loaded as the rows they are."""
+    return [
+        OrderLine.from_db(connection.alias, _LINE_FIELDS, [line_id, order_id, *_line_values(_stored_line(line))])
+        for line_id, line in zip(line_ids, priced, strict=True)
+    ]
+
+
+def _line_values(stored: dict) -> list:
+    return [stored["item_id"], stored["name"], stored["unit_price"], stored["quantity"], stored["category"], stored["allergens"]]
 
 
 def place(

@@ -68,4 +68,3 @@ class StrokesField(serializers.Field):
 
     def to_representation(self, value):
         return value
-
