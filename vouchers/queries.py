@@ -1,10 +1,10 @@
-"""The vouchers' hot reads as SQL (core/sql.py says why): what every redemption and preview reads."""
+"""The vouchers' hot read as SQL (core/sql.py says why): what every redemption and preview reads."""
 
 from functools import cache
 
-from core.sql import columns, fetch, fetch_one
+from core.sql import columns, fetch_one
 from guardians.models import Student, User
-from vouchers.models import AdultBeneficiary, IssueWindow, Program, Redemption, RedemptionLine, Voucher
+from vouchers.models import AdultBeneficiary, IssueWindow, Program, Voucher
 
 
 @cache
@@ -42,29 +42,3 @@ def voucher_by_number(number: str) -> Voucher | None:
     if voucher.beneficiary_user is not None:
         voucher.beneficiary_user.voucher_beneficiary = profile
     return voucher
-
-
-@cache
-def _redemption_receipt_sql() -> str:
-    return f"""
-        SELECT {columns(Redemption, "r")}, {columns(Program, "p")}, {columns(RedemptionLine, "l")}, {columns(Voucher, "v")}
-          FROM vouchers_redemption r
-          JOIN vouchers_program p ON p.id = r.program_id
-          JOIN vouchers_redemptionline l ON l.redemption_id = r.id
-          JOIN vouchers_voucher v ON v.id = l.voucher_id
-         WHERE r.id = %s
-         ORDER BY l.id"""
-
-
-def redemption_receipt(redemption_id: int) -> tuple[Redemption, list[RedemptionLine]]:
-    """A redemption as its receipt shows it, in one statement: the redemption with its program, and its
-    lines in order, each with its voucher. The lines come back beside the redemption (the serializer
-    takes them as context), since a reverse relation cannot be filled through a public API."""
-    rows = fetch(_redemption_receipt_sql(), [redemption_id], (Redemption, Program, RedemptionLine, Voucher))
-    redemption, program = rows[0][0], rows[0][1]
-    redemption.program = program
-    lines = []
-    for _, _, line, voucher in rows:
-        line.redemption, line.voucher = redemption, voucher
-        lines.append(line)
-    return redemption, lines

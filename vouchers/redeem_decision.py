@@ -9,7 +9,7 @@ answer alike.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -52,6 +52,10 @@ class Decision:
     forfeited: int
     now: datetime
     delivery_ids: list[int]  # the `voucher.redeemed` webhook deliveries to enqueue after commit
+    transaction_id: int | None = None
+    # Each line as the function wrote it, in the order applied, with its voucher's new values:
+    # {id, voucher_id, amount, forfeited_amount, remaining_value, forfeited_value, state}.
+    lines: list[dict] = field(default_factory=list)
 
 
 def redeem_decide(
@@ -70,7 +74,8 @@ def redeem_decide(
     """Inside the caller's transaction: decide and, when the answer is `ok`, write the redemption."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT out_code, out_details, out_redemption_id, out_category, out_voucher_ids, out_forfeited, out_delivery_ids"
+            "SELECT out_code, out_details, out_redemption_id, out_category, out_voucher_ids, out_forfeited, out_delivery_ids,"
+            " out_transaction_id, out_lines"
             " FROM vouchers_redeem(%s::bigint[], %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 sorted(set(voucher_ids)),
@@ -88,10 +93,24 @@ def redeem_decide(
                 settings.VOUCHER_LOCK_TIMEOUT_MS or None,  # 0: set nothing, the connection's lock_timeout applies
             ],
         )
-        code, details, redemption_id, booked, used, forfeited, delivery_ids = cursor.fetchone()
-    # Django leaves jsonb undecoded on a raw cursor (its JSONField decodes it itself).
-    details = json.loads(details) if isinstance(details, str) else details
-    return Decision(code, details or {}, redemption_id, booked, list(used or []), forfeited or 0, now, list(delivery_ids or []))
+        code, details, redemption_id, booked, used, forfeited, delivery_ids, transaction_id, lines = cursor.fetchone()
+    return Decision(
+        code,
+        _jsonb(details) or {},
+        redemption_id,
+        booked,
+        list(used or []),
+        forfeited or 0,
+        now,
+        list(delivery_ids or []),
+        transaction_id,
+        _jsonb(lines) or [],
+    )
+
+
+def _jsonb(value):
+    """Django leaves jsonb undecoded on a raw cursor (its JSONField decodes it itself)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def refusal_error(code: str, details: dict, *, program: Program) -> DomainError:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit.services import audit_record
 from core import clock
@@ -201,8 +201,49 @@ def voucher_redeem(
     if decided.forfeited:
         for voucher_id in decided.voucher_ids:
             reserves.reserve_release_enqueue(voucher_id)
-    redemption, lines = queries.redemption_receipt(decided.redemption_id)
+    redemption, lines = _receipt(decided, found, terminal=terminal, amount=amount, description=description, reference=reference)
     return Redeemed(redemption, lines=lines)
+
+
+def _receipt(
+    decided, vouchers: list[Voucher], *, terminal: Terminal, amount: int, description: str, reference: str
+) -> tuple[Redemption, list[RedemptionLine]]:
+    """The redemption and its lines as `vouchers_redeem` wrote them, loaded from its answer (not read back):
+    what the caller passed, the ids and the category it chose, and each line with its voucher's new values."""
+    first = vouchers[0]
+    redemption = Redemption.from_db(
+        connection.alias,
+        _REDEMPTION_FIELDS,
+        [
+            decided.redemption_id, first.program_id, terminal.merchant_id, terminal.pk, first.beneficiary_key,
+            decided.category, amount, description[:200], reference, decided.transaction_id,
+            decided.now, None, None, None, None, None,
+        ],
+    )
+    redemption.program = first.program
+    by_id = {voucher.pk: voucher for voucher in vouchers}
+    lines = []
+    for written_line in decided.lines:
+        line = RedemptionLine.from_db(
+            connection.alias,
+            _LINE_FIELDS,
+            [written_line["id"], redemption.pk, written_line["voucher_id"], written_line["amount"], written_line["forfeited_amount"]],
+        )
+        voucher = by_id[written_line["voucher_id"]]
+        voucher.remaining_value = written_line["remaining_value"]
+        voucher.forfeited_value = written_line["forfeited_value"]
+        voucher.state = written_line["state"]
+        line.redemption, line.voucher = redemption, voucher
+        lines.append(line)
+    return redemption, lines
+
+
+# The rows vouchers_redeem inserts, in the order `_receipt` gives their values.
+_REDEMPTION_FIELDS = [
+    "id", "program_id", "merchant_id", "terminal_id", "beneficiary_key", "category", "amount", "description", "reference",
+    "transaction_id", "created_at", "voided_at", "voided_by_id", "void_transaction_id", "settlement_id", "void_settlement_id",
+]
+_LINE_FIELDS = ["id", "redemption_id", "voucher_id", "amount", "forfeited_amount"]
 
 
 def _credentials_checked(*, credentials: list[Credential], amount: int) -> list[Voucher]:

@@ -17,6 +17,9 @@
 -- Time is the caller's (p_now): the application's clock, which tests move.
 -- The redemption's `voucher.redeemed` webhook event and its deliveries are recorded with it
 -- (core/sql/webhook_event_record.pg.sql); out_delivery_ids are enqueued by the caller after commit.
+--
+-- The receipt comes back with the decision, so nothing is read after it: out_transaction_id, and
+-- out_lines, each line as written (in the order it was applied) with its voucher's new values.
 
 -- The signature before the webhook event moved in (a new OUT column cannot be added in place).
 DROP FUNCTION IF EXISTS vouchers_redeem(bigint[], bigint, bigint, bigint, text, text, text, text, timestamptz, timestamptz,
@@ -42,7 +45,9 @@ CREATE OR REPLACE FUNCTION vouchers_redeem(
     OUT out_category text,
     OUT out_voucher_ids bigint[],
     OUT out_forfeited bigint,
-    OUT out_delivery_ids bigint[]
+    OUT out_delivery_ids bigint[],
+    OUT out_transaction_id bigint,
+    OUT out_lines jsonb
 ) LANGUAGE plpgsql AS $$
 DECLARE
     v record;
@@ -63,10 +68,13 @@ DECLARE
     payable_id bigint;
     balance_after bigint;
     transaction_id bigint;
+    line_id bigint;
+    new_state text;
 BEGIN
     out_forfeited := 0;
     out_voucher_ids := '{}';
     out_delivery_ids := '{}';
+    out_lines := '[]';
     SELECT r.id INTO out_redemption_id FROM vouchers_redemption r WHERE r.reference = p_reference;
     IF FOUND THEN
         out_code := 'replayed';
@@ -208,6 +216,7 @@ BEGIN
         'voucher_redemption', p_reference, left(p_memo, 300), 'terminal:' || p_terminal_id, NULL,
         jsonb_build_object('program_id', prog.id, 'merchant_id', p_merchant_id, 'category', out_category), p_now
     ) RETURNING id INTO transaction_id;
+    out_transaction_id := transaction_id;
 
     INSERT INTO vouchers_redemption (
         program_id, merchant_id, terminal_id, beneficiary_key, category, amount, description, reference,
@@ -232,13 +241,16 @@ BEGIN
         END IF;
         out_forfeited := out_forfeited + forfeit;
         out_voucher_ids := out_voucher_ids || v.id;
+        new_state := CASE WHEN new_remaining = 0 THEN 'redeemed' ELSE 'partly_redeemed' END;
         UPDATE vouchers_voucher
-           SET remaining_value = new_remaining,
-               forfeited_value = forfeited_value + forfeit,
-               state = CASE WHEN new_remaining = 0 THEN 'redeemed' ELSE 'partly_redeemed' END
+           SET remaining_value = new_remaining, forfeited_value = forfeited_value + forfeit, state = new_state
          WHERE id = v.id;
         INSERT INTO vouchers_redemptionline (redemption_id, voucher_id, amount, forfeited_amount)
-        VALUES (out_redemption_id, v.id, applied, forfeit);
+        VALUES (out_redemption_id, v.id, applied, forfeit) RETURNING id INTO line_id;
+        out_lines := out_lines || jsonb_build_object(
+            'id', line_id, 'voucher_id', v.id, 'amount', applied, 'forfeited_amount', forfeit,
+            'remaining_value', new_remaining, 'forfeited_value', v.forfeited_value + forfeit,
+            'state', new_state);
         UPDATE wallet_account SET balance = balance - applied WHERE id = v.reserve_account_id RETURNING balance INTO balance_after;
         INSERT INTO wallet_entry (transaction_id, account_id, amount, balance_after, created_at)
         VALUES (transaction_id, v.reserve_account_id, -applied, balance_after, p_now);
@@ -260,5 +272,7 @@ EXCEPTION WHEN lock_not_available THEN
     -- A voucher, a reserve or the payable held by another writer for longer than the lock timeout.
     out_code := 'lock_timeout';
     out_redemption_id := NULL;
+    out_transaction_id := NULL;
+    out_lines := '[]';
 END;
 $$;
