@@ -24,14 +24,15 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 @pytest.fixture(scope="session", autouse=True)
 def _redis_database_per_worker():
     """xdist workers share one Redis, and `cache.clear()` below is FLUSHDB: without a database
-    of its own, one worker would wipe the other's throttle counters in the middle of a test."""
+    of its own, one worker would wipe the other's throttle counters in the middle of a test. The
+    counters of core/counters.py follow REDIS_URL, so it moves with the cache."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not django_settings.REDIS_URL or not worker.startswith("gw"):
         yield
         return
     database = int(worker[2:]) % 15 + 1  # Redis has databases 0-15; 0 is left to the default URL
     location = urlsplit(django_settings.REDIS_URL)._replace(path=f"/{database}").geturl()
-    with override_settings(CACHES={"default": {**django_settings.CACHES["default"], "LOCATION": location}}):
+    with override_settings(CACHES={"default": {**django_settings.CACHES["default"], "LOCATION": location}}, REDIS_URL=location):
         yield
 
 

@@ -3,12 +3,12 @@ tenant look-ups and the failed-look-up throttle for terminals."""
 
 import structlog
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404
 from rest_framework.throttling import BaseThrottle
 
 from api.errors import VoucherLookupThrottled
 from api.throttles import CACHE_ERRORS
+from core.counters import counter_add_one, counter_value
 from vouchers import selectors
 from vouchers.errors import LookupFailure
 
@@ -94,7 +94,7 @@ def administered_program(request, program_id: int):
 # --- Failed look-ups, per terminal ---------------------------------------------------
 #
 # Only failures count (a wrong number, a forged or stale code, a wrong date of birth),
-# in the shared cache, so a cashier scanning all day is never slowed while guessing
+# in Redis (core/counters.py), so a cashier scanning all day is never slowed while guessing
 # numbers stops after VOUCHER_LOOKUP_FAILURES_PER_MINUTE tries. The window starts at
 # the first failure and lasts a minute; while it is full, every look-up of the
 # terminal is refused. The refusal is a DRF throttle, so it happens before the
@@ -113,7 +113,7 @@ class VoucherLookupThrottle(BaseThrottle):
         if terminal is None:
             return True
         try:
-            return (cache.get(_failures_key(terminal)) or 0) < settings.VOUCHER_LOOKUP_FAILURES_PER_MINUTE
+            return counter_value(_failures_key(terminal)) < settings.VOUCHER_LOOKUP_FAILURES_PER_MINUTE
         except CACHE_ERRORS as exc:
             # Fails open on a money path: a guess still needs a voucher number plus a code signed
             # with our Ed25519 key (or the holder's current TOTP) and the date of birth, and each
@@ -141,15 +141,7 @@ def guarded_lookup(request, work):
         return work()
     except LookupFailure:
         try:
-            _count_failure(_failures_key(request.auth_terminal))
+            counter_add_one(_failures_key(request.auth_terminal), window_seconds=LOOKUP_WINDOW_SECONDS)
         except CACHE_ERRORS as exc:  # the refusal still stands; only the count is lost
             log.error("voucher_lookup_counter_unavailable", terminal_id=request.auth_terminal.pk, error=exc.__class__.__name__)
         raise
-
-
-def _count_failure(key: str) -> None:
-    if not cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=LOOKUP_WINDOW_SECONDS)

@@ -1,10 +1,13 @@
 """Redeeming at a merchant: preview, partial and single use, stacking, every rule, void, throttle."""
 
+import time
 from datetime import date, timedelta
 
 import pytest
 
+from core import counters
 from tests.factories import GuardianLinkFactory, MerchantFactory
+from tests.faults.services import RedisServer
 from tests.helpers import assert_problem
 from tests.vouchers.conftest import START, post, preview, redeem, sydney
 from tests.vouchers.factories import app_qr, approve, issue, make_program, printed_qr, program_money
@@ -399,6 +402,30 @@ def test_only_failures_count(world, voucher):
     for _ in range(9):
         assert_problem(preview(world.terminal_client, {"qr": "TBV1.AAAA"}), 422, "voucher_token_invalid")
     assert preview(world.terminal_client, qr(voucher)).status_code == 200
+
+
+def test_the_failure_window_starts_at_the_first_failure_and_is_not_extended(settings):
+    first = counters.counter_add_one("window-test", window_seconds=60)
+    ttl_after_first = counters._redis().ttl(counters.PREFIX + "window-test")
+    second = counters.counter_add_one("window-test", window_seconds=600)
+
+    assert (first, second, counters.counter_value("window-test")) == (1, 2, 2)
+    assert 0 < counters._redis().ttl(counters.PREFIX + "window-test") <= ttl_after_first <= 60
+    assert counters.counter_value("never-counted") == 0
+
+
+def test_with_redis_stopped_look_ups_fail_open_and_a_redemption_still_succeeds(world, voucher, settings):
+    server = RedisServer().start()
+    settings.REDIS_URL = server.url  # the counters' Redis only: the cache and the broker stay up
+    server.stop()
+
+    started = time.monotonic()
+    assert_problem(preview(world.terminal_client, {"number": numbers.generate(), "date_of_birth": "2016-04-02"}), 404, "voucher_not_found")
+    response = redeem(world.terminal_client, [qr(voucher)], 500)
+
+    assert response.status_code == 201, response.content
+    assert time.monotonic() - started < 5  # each counter call gives up within the Redis timeouts
+    assert Redemption.objects.get().amount == 500
 
 
 def test_rotating_code_is_per_voucher(world, voucher):
