@@ -1,4 +1,4 @@
-"""Loads vouchers_redeem again: it returns its ledger transaction's id and its lines as written
+"""Loads vouchers_redeem again: planned once per connection (plan_cache_mode), and it returns its ledger transaction's id and its lines as written
 (`out_transaction_id`, `out_lines`), so a redemption's receipt is built from the call's answer and
 no longer read back after it.
 

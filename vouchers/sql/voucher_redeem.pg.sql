@@ -14,6 +14,9 @@
 -- code, out_details its details (jsonb). Nothing is written unless out_code is 'ok'.
 -- A lock not granted within p_lock_timeout_ms (NULL: the session's lock_timeout) answers 'lock_timeout'.
 --
+-- Its statements are planned once per connection (plan_cache_mode = force_generic_plan): custom plans
+-- for each call's arrays cost PostgreSQL about a quarter of a redemption's CPU (docs/performance.md).
+--
 -- Time is the caller's (p_now): the application's clock, which tests move.
 -- The redemption's `voucher.redeemed` webhook event and its deliveries are recorded with it
 -- (core/sql/webhook_event_record.pg.sql); out_delivery_ids are enqueued by the caller after commit.
@@ -48,7 +51,7 @@ CREATE OR REPLACE FUNCTION vouchers_redeem(
     OUT out_delivery_ids bigint[],
     OUT out_transaction_id bigint,
     OUT out_lines jsonb
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v record;
     first_voucher record;
