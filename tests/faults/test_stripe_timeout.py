@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.factories import GuardianFactory
+from tests.faults.services import wait_for
 from tests.helpers import assert_problem
 from wallet.models import LedgerTransaction, TopUp
 
@@ -37,7 +38,9 @@ def test_a_stripe_timeout_is_a_quick_503_and_the_retry_charges_once(client_for, 
     assert waited < stall - 1.5, f"the request waited {waited:.2f} s for Stripe"
     assert LedgerTransaction.objects.count() == 0
 
-    time.sleep(stall - waited + 0.5)  # Stripe finishes the stalled request: it made the payment intent
+    # Stripe finishes the stalled request: it made the payment intent (waited for, not slept on: the
+    # request can reach the fake a while after it was sent, on a loaded machine).
+    wait_for(lambda: fake_stripe.calls("/v1/payment_intents"), timeout=stall + 10, what="the stalled payment intent")
     retry = guardian.post(TOPUPS, {"amount": 2000}, format="json", HTTP_IDEMPOTENCY_KEY="topup-slow")
 
     assert retry.status_code == 201, retry.content
