@@ -14,6 +14,8 @@
 --   * an approval also answers the automatic top-up's threshold, so the sale starts the top-up check
 --     after its commit only when the balance fell below it, without a read of its own.
 -- Every lock this takes waits at most p_lock_timeout (SET LOCAL): a timeout is SQLSTATE 55P03.
+-- Its statements are planned once per connection (plan_cache_mode = force_generic_plan), as in
+-- vouchers_redeem: every one is a look-up by key, which a custom plan per call cannot improve.
 
 CREATE OR REPLACE FUNCTION wallet_card_charge(
     p_terminal_id bigint,
@@ -54,7 +56,7 @@ CREATE OR REPLACE FUNCTION wallet_card_charge(
     spent bigint,
     banned jsonb,             -- category_banned: the banned categories of the charge
     delivery_ids bigint[]     -- webhook deliveries to enqueue after commit
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
     v_card wallet_studentcard%ROWTYPE;
