@@ -81,6 +81,11 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "events.tasks.advance_waitlists",
             "schedule": 600.0,
         },
+        # The PNG and PDF of consents signed over a minute ago (a read renders them sooner if asked).
+        "events-render-consent-documents": {
+            "task": "events.tasks.render_consent_documents",
+            "schedule": 60.0,
+        },
         # 16:45 UTC is 03:45 AEDT: after the ledger reconciliation, before anyone signs.
         "events-verify-consent-chains": {
             "task": "events.tasks.verify_consent_chains",

@@ -3,8 +3,8 @@
 record_hash = SHA-256( previous_hash || "\n" || canonical content )
 
 The canonical content is every fact of the record (who, under which link, for
-which student, which form version and its hash, the answers, the strokes and
-the PNG's hash, the typed name and statement, when, from where) as sorted-key
+which student, which form version and its hash, the answers, the strokes (and,
+in version 2 records, the PNG's hash), the typed name and statement, when, from where) as sorted-key
 JSON. Appending (events/services/signup_place.py) takes the event's `ConsentEventChain` row
 lock, so concurrent sign-ups to one event queue and its chain never forks, while sign-ups to
 other events of the school append to their own chains at the same time. Records from
@@ -27,9 +27,20 @@ from events.consent_forms import form_content_hash
 from events.models import GENESIS_HASH, ConsentChain, ConsentEventChain, ConsentRecord
 from guardians.models import School
 
-# 1: the school's chain (legacy, no longer appended); 2: the event's chain.
+# 1: the school's chain (legacy, no longer appended); 2: the event's chain, with the hash of the
+# signature's PNG, rendered while the guardian waited; 3: the event's chain, the strokes alone (the
+# PNG is rendered afterwards, into the record's ConsentDocument: events/documents.py). A version 2
+# record is the one that holds a PNG hash: the database keeps that column as written, de-identified
+# or not (events migration 0003), so the version is read off the record and needs no column.
 SCHOOL_CHAIN_VERSION = 1
-CANONICAL_VERSION = 2
+PNG_IN_RECORD_VERSION = 2
+CANONICAL_VERSION = 3
+
+
+def canonical_version(record: ConsentRecord) -> int:
+    if not record.event_chain:
+        return SCHOOL_CHAIN_VERSION
+    return PNG_IN_RECORD_VERSION if record.signature_png_sha256 else CANONICAL_VERSION
 
 
 def _instant(value: datetime) -> str:
@@ -37,8 +48,9 @@ def _instant(value: datetime) -> str:
 
 
 def record_content(record: ConsentRecord) -> dict:
-    return {
-        "v": CANONICAL_VERSION if record.event_chain else SCHOOL_CHAIN_VERSION,
+    version = canonical_version(record)
+    content = {
+        "v": version,
         "school_id": record.school_id,
         "sequence": record.sequence,
         "event_id": record.event_id,
@@ -57,6 +69,9 @@ def record_content(record: ConsentRecord) -> dict:
         "ip_address": record.ip_address,
         "user_agent": record.user_agent,
     }
+    if version == CANONICAL_VERSION:
+        del content["signature_png_sha256"]  # the image is not part of the record; the strokes are
+    return content
 
 
 def record_hash(record: ConsentRecord, previous_hash: str) -> str:
@@ -115,7 +130,7 @@ def _verify_chain(report: ChainReport, records, form_hashes: dict[int, str]) -> 
             problem("previous_hash_mismatch", "the record does not follow the one before it")
         if record.deidentified_at is not None:
             report.deidentified += 1
-        elif sha256_hex(bytes(record.signature_png)) != record.signature_png_sha256:
+        elif canonical_version(record) != CANONICAL_VERSION and sha256_hex(bytes(record.signature_png)) != record.signature_png_sha256:
             problem("signature_image_changed", "the signature image does not match its hash")
         version = record.form_version
         if version.pk not in form_hashes:

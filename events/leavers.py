@@ -15,7 +15,7 @@ from audit.services import audit_record
 from core import clock
 from core.locks import lock_one
 from core.school_time import local_midnight
-from events.models import HOLDS_PLACE, LIVE, ConsentRecord, Event, Signup, SignupStatus
+from events.models import HOLDS_PLACE, LIVE, ConsentDocument, ConsentRecord, Event, Signup, SignupStatus
 from events.services.payments import refund_locked
 from events.services.places import release_overdue_locked
 from guardians.models import Student
@@ -66,7 +66,13 @@ def leaver_signups_cancel(*, leaver_id: int, student_id: int, leaving_on, **kwar
 
 def leaver_consent_deidentify(*, student_id: int, **kwargs) -> int:
     """Blank the personal facts of the student's consent records; the hashes and chain links stay
-    (the database allows exactly this change, once: events migration 0003). Returns the records changed."""
-    return ConsentRecord.objects.filter(student_id=student_id, deidentified_at__isnull=True).update(
-        answers={}, signature_strokes=[], signature_png=b"", typed_name="", ip_address="", user_agent="", deidentified_at=clock.now()
-    )
+    (the database allows exactly this change, once: events migration 0003). Their stored documents,
+    which show those facts, are deleted (a read renders the de-identified ones). The blanking comes
+    first: a renderer stores under the record's row lock (events/documents.py), so none can store a
+    document of the old facts after it. Returns the records changed."""
+    with transaction.atomic():
+        changed = ConsentRecord.objects.filter(student_id=student_id, deidentified_at__isnull=True).update(
+            answers={}, signature_strokes=[], signature_png=b"", typed_name="", ip_address="", user_agent="", deidentified_at=clock.now()
+        )
+        ConsentDocument.objects.filter(record__student_id=student_id).delete()
+    return changed

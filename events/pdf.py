@@ -2,8 +2,8 @@
 
 Determinism: reportlab's invariant mode (no random document id, no wall-clock
 timestamps), the creation date taken from the record (`signed_at`), built-in
-fonts only (nothing embedded), and the stored PNG, never a re-rendering. So the
-same record always yields the same bytes, and its SHA-256 can be quoted.
+fonts only (nothing embedded), and the signature image it is given. The consent's PDF is rendered
+once and stored (events/documents.py): what is downloaded is those bytes, not a new rendering.
 """
 
 import io
@@ -72,8 +72,9 @@ def _answer_text(row: dict) -> str:
     return str(value)
 
 
-def consent_pdf(record: ConsentRecord) -> bytes:
-    """The exact form the guardian read, their answers, the signature, and the evidence of who, when and where."""
+def consent_pdf(record: ConsentRecord, *, signature_png: bytes) -> bytes:
+    """The exact form the guardian read, their answers, the signature (`signature_png`, the image rendered
+    from its strokes), and the evidence of who, when and where."""
     event, form = record.event, record.form_version.content
     zone = ZoneInfo(event.school.time_zone)
     local = record.signed_at.astimezone(zone)
@@ -108,10 +109,9 @@ def consent_pdf(record: ConsentRecord) -> bytes:
             "the signature, the typed name and where it was signed from were removed. The hashes below are those of the original."
         ))
     else:
-        png = bytes(record.signature_png)
-        width, height = ImageReader(io.BytesIO(png)).getSize()
+        width, height = ImageReader(io.BytesIO(signature_png)).getSize()
         scale = min(120 * mm / width, 40 * mm / height)
-        story.append(Image(io.BytesIO(png), width=width * scale, height=height * scale, hAlign="LEFT"))
+        story.append(Image(io.BytesIO(signature_png), width=width * scale, height=height * scale, hAlign="LEFT"))
     link = record.link
     evidence = [
         ("Signed by", f"{record.guardian.user.full_name} <{record.guardian.user.email}>"),
@@ -120,7 +120,8 @@ def consent_pdf(record: ConsentRecord) -> bytes:
         ("IP address", record.ip_address or "(unknown)"),
         ("User agent", record.user_agent or "(unknown)"),
         ("Form hash (SHA-256)", record.form_hash),
-        ("Signature image (SHA-256)", record.signature_png_sha256),
+        # A de-identified record keeps the hash of its original image only when the record held it (version 2).
+        ("Signature image (SHA-256)", sha256_hex(signature_png) if signature_png else record.signature_png_sha256 or "(removed)"),
         ("Record", f"#{record.sequence} in {event.school.name}'s consent chain"),
         ("Previous record hash", record.previous_hash),
         ("Record hash", record.record_hash),
@@ -130,10 +131,6 @@ def consent_pdf(record: ConsentRecord) -> bytes:
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story.append(table)
     return _build(story, title=f"Consent {record.record_hash[:12]}", instant=record.signed_at)
-
-
-def consent_pdf_sha256(record: ConsentRecord) -> str:
-    return sha256_hex(consent_pdf(record))
 
 
 def roster_pdf(roster: dict, *, generated_at) -> bytes:

@@ -1,12 +1,12 @@
-"""Hand-drawn signatures: the strokes a guardian drew, checked and rendered to PNG on the server.
+"""Hand-drawn signatures: the strokes a guardian drew, checked on the server and rendered to PNG by it.
 
 The client sends vector strokes (lists of [x, y] points on a canvas of a given
-size), never an image: the server decides what the signature looks like, and
-both the strokes and the PNG become part of the consent evidence.
+size), never an image: the server decides what the signature looks like. The
+strokes are part of the consent record; the PNG is rendered from them after the
+sign-up has answered, into the record's documents (events/documents.py).
 """
 
 import io
-from dataclasses import dataclass
 
 from django.conf import settings
 from PIL import Image, ImageDraw
@@ -20,14 +20,8 @@ RENDER_BOX = (600, 200)
 MIN_INK_EXTENT = 10  # px: a dot or a tap is not a signature
 
 
-@dataclass(frozen=True)
-class Signature:
-    strokes: dict  # {"width", "height", "strokes": [[[x, y], ...], ...]} with integer coordinates
-    png: bytes
-
-
 def signature_validate(raw: dict) -> dict:
-    """Return the strokes with integer coordinates, or raise signature_empty / signature_too_large / signature_invalid."""
+    """Return the strokes ({"width", "height", "strokes": [[[x, y], ...], ...]}) with integer coordinates, or raise signature_empty / signature_too_large / signature_invalid."""
     width, height, strokes = raw.get("width"), raw.get("height"), raw.get("strokes")
     if type(width) is not int or type(height) is not int or not isinstance(strokes, list):
         raise SignatureInvalid("A signature is {width, height, strokes}.")
@@ -79,8 +73,3 @@ def signature_render(strokes: dict) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False)
     return out.getvalue()
-
-
-def signature_prepare(raw: dict) -> Signature:
-    strokes = signature_validate(raw)
-    return Signature(strokes=strokes, png=signature_render(strokes))

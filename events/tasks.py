@@ -10,6 +10,7 @@ from core import clock
 from core.notifications import notify
 from events import notices, services
 from events.chain import consent_chain_verify
+from events.documents import consent_documents_render_due
 from events.models import UNPAID_PLACE, ConsentRecord, Event, EventStatus, Signup
 from events.queries import signup_for_notice
 from events.services.card_payments import signup_pay_after_topup
@@ -47,6 +48,17 @@ def advance_waitlists() -> int:
         .distinct()
     )
     return sum(len(event_places_refresh(event_id=event_id)) for event_id in list(event_ids))
+
+
+@shared_task(name="events.tasks.render_consent_documents")
+def render_consent_documents() -> int:
+    """Render the PNG and PDF of every consent signed over a minute ago that has none yet
+    (events/documents.py), batch by batch: the sign-up answered without them. Returns how many it
+    went through (any that failed are logged and tried again next minute)."""
+    seen, after_id = 0, 0
+    while batch := consent_documents_render_due(after_id=after_id):
+        seen, after_id = seen + len(batch), batch[-1]
+    return seen
 
 
 @shared_task(name="events.tasks.verify_consent_chains")

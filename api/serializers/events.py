@@ -206,7 +206,7 @@ class AnswerOutput(serializers.Serializer):
 
 class ConsentRecordOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    sequence = serializers.IntegerField(help_text="Position in the school's consent chain.")
+    sequence = serializers.IntegerField(help_text="Position in the event's consent chain.")
     event_id = serializers.IntegerField()
     signup_id = serializers.IntegerField()
     student_id = serializers.IntegerField()
@@ -220,7 +220,7 @@ class ConsentRecordOutput(serializers.Serializer):
     signed_at = serializers.DateTimeField()
     ip_address = serializers.CharField()
     user_agent = serializers.CharField()
-    signature_png_sha256 = serializers.CharField()
+    signature_png_sha256 = serializers.CharField(source="signature_image_sha256", help_text="SHA-256 of the signature's PNG, as the PDF shows it.")
     previous_hash = serializers.CharField()
     record_hash = serializers.CharField()
     document_sha256 = serializers.CharField(help_text="SHA-256 of the consent PDF; the same every time it is downloaded.")

@@ -1,6 +1,5 @@
 """Guardians sign up (consent with a drawn signature), pay (wallet or card), decline and withdraw; consent documents."""
 
-import hashlib
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -33,8 +32,8 @@ from api.serializers.events import (
 )
 from api.views.events_common import FORM_HASH, SIGNUP_EXAMPLE, TAG_SIGNUPS, client_ip
 from events import selectors, services
+from events.documents import consent_document
 from events.models import Signup
-from events.pdf import consent_pdf
 from guardians.models import GuardianLink
 from guardians.selectors import active_link, guardian_for_user
 from wallet import accounts
@@ -333,8 +332,11 @@ class ConsentDetailView(APIView):
     )
     def get(self, request, consent_id: int):
         record = _consent(request, consent_id)
+        document = consent_document(record)
         record.answers_display = selectors.answers_for_display(record, include_medical=True)
-        record.document_sha256 = hashlib.sha256(consent_pdf(record)).hexdigest()
+        # A de-identified record has no image left; one signed before version 3 still holds its hash.
+        record.signature_image_sha256 = document.signature_png_sha256 or record.signature_png_sha256
+        record.document_sha256 = document.pdf_sha256
         return Response(ConsentRecordOutput(record).data)
 
 
@@ -350,8 +352,9 @@ class ConsentPdfView(_FileView):
         operation_id="consent_pdf",
         tags=[TAG_SIGNUPS],
         summary="Download the signed consent (PDF)",
-        description="The exact form, the answers, the signature and the evidence. Generated from the record every "
-        "time, byte for byte the same: its SHA-256 is in the `ETag` and in `document_sha256`.",
+        description="The exact form, the answers, the signature and the evidence. Rendered once from the record, "
+        "shortly after signing, and stored: every download is the same bytes, and their SHA-256 is in the `ETag` "
+        "and in `document_sha256`.",
         responses={
             (200, "application/pdf"): OpenApiResponse(
                 response=OpenApiTypes.BINARY,
@@ -363,10 +366,10 @@ class ConsentPdfView(_FileView):
     )
     def get(self, request, consent_id: int):
         record = _consent(request, consent_id)
-        document = consent_pdf(record)
-        response = HttpResponse(document, content_type="application/pdf")
+        document = consent_document(record)
+        response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="consent-{record.pk}.pdf"'
-        response["ETag"] = f'"{hashlib.sha256(document).hexdigest()}"'
+        response["ETag"] = f'"{document.pdf_sha256}"'
         response["Cache-Control"] = "private, no-store"
         return response
 
@@ -378,7 +381,7 @@ class ConsentSignatureView(_FileView):
         operation_id="consent_signature_png",
         tags=[TAG_SIGNUPS],
         summary="The drawn signature (PNG)",
-        description="As rendered by the server from the strokes when the guardian signed.",
+        description="As rendered by the server from the strokes the guardian drew, once, and stored.",
         responses={
             (200, "image/png"): OpenApiResponse(
                 response=OpenApiTypes.BINARY,
@@ -389,7 +392,7 @@ class ConsentSignatureView(_FileView):
         },
     )
     def get(self, request, consent_id: int):
-        record = _consent(request, consent_id)
-        response = HttpResponse(bytes(record.signature_png), content_type="image/png")
+        document = consent_document(_consent(request, consent_id))
+        response = HttpResponse(bytes(document.signature_png), content_type="image/png")
         response["Cache-Control"] = "private, no-store"
         return response

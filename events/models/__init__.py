@@ -1,5 +1,5 @@
 from events.models.announcements import Announcement, Audience
-from events.models.consent import GENESIS_HASH, ConsentChain, ConsentEventChain, ConsentRecord
+from events.models.consent import GENESIS_HASH, ConsentChain, ConsentDocument, ConsentEventChain, ConsentRecord
 from events.models.events import ConsentFormVersion, Event, EventKind, EventStatus
 from events.models.signups import HOLDS_PLACE, LIVE, UNPAID_PLACE, Attendance, PaymentMethod, Signup, SignupStatus
 
@@ -12,6 +12,7 @@ __all__ = [
     "Attendance",
     "Audience",
     "ConsentChain",
+    "ConsentDocument",
     "ConsentEventChain",
     "ConsentFormVersion",
     "ConsentRecord",

@@ -8,6 +8,11 @@ and sign-ups to different events of one school never wait for each other.
 
 Records signed before per-event chains (`event_chain` false) stay in their
 school's chain (`ConsentChain`), which is verified as it was and no longer grows.
+
+A record holds what the guardian gave: the strokes they drew, not a picture of them. Its documents
+(the signature's PNG and the consent PDF) are rendered from it once, after the sign-up has answered,
+and kept with their hashes in `ConsentDocument` (events/documents.py). Records signed before that
+(canonical version 2, events/chain.py) also hold the PNG and its hash themselves.
 """
 
 from django.db import models
@@ -74,3 +79,19 @@ class ConsentRecord(models.Model):
 
     def __str__(self):
         return f"consent #{self.sequence} ({self.school_id})"
+
+
+class ConsentDocument(models.Model):
+    """A consent record's documents, rendered once from it (events/documents.py) and served as stored,
+    so every download is the same bytes. PostgreSQL refuses UPDATE (migration 0007); the one DELETE is
+    a leaver's de-identification, which takes the personal facts these documents show with it."""
+
+    record = models.OneToOneField(ConsentRecord, on_delete=models.PROTECT, primary_key=True, related_name="document")
+    signature_png = models.BinaryField()
+    signature_png_sha256 = models.CharField(max_length=64)
+    pdf = models.BinaryField()
+    pdf_sha256 = models.CharField(max_length=64)
+    rendered_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"documents of consent {self.record_id}"

@@ -19,7 +19,7 @@ from django.db import connection
 
 from core.jobs import send_after_commit
 from core.locks import lock_timeout_setting
-from events.canonical import canonical_json, sha256_hex
+from events.canonical import canonical_json
 from events.chain import record_content
 from events.models import HOLDS_PLACE, LIVE, UNPAID_PLACE, ConsentRecord, Event, Signup
 from guardians.models import GuardianLink
@@ -56,10 +56,9 @@ def signup_sign_call(*, event: Event, link: GuardianLink, leaving_day: date, rec
     """Lock, re-check, place and write. `record` is unsaved with every fact but its place in the chain."""
     record.event_chain = True
     record.signed_at = now.astimezone(UTC)  # what the database gives back: UTC, microseconds
-    record.signature_png_sha256 = sha256_hex(bytes(record.signature_png))
     facts = {
         "form_hash": record.form_hash, "answers": record.answers, "signature_strokes": record.signature_strokes,
-        "signature_png_sha256": record.signature_png_sha256, "typed_name": record.typed_name,
+        "signature_png_sha256": "", "typed_name": record.typed_name,
         "statement": record.statement, "ip_address": record.ip_address, "user_agent": record.user_agent,
     }
     params = [
@@ -67,7 +66,7 @@ def signup_sign_call(*, event: Event, link: GuardianLink, leaving_day: date, rec
         event.status, event.signup_deadline, event.starts_at,
         _JSON.encode(event.eligible_year_levels), _JSON.encode(event.eligible_classes), event.consent_form_id,
         leaving_day, list(HOLDS_PLACE), list(UNPAID_PLACE), list(LIVE),
-        _JSON.encode(facts), bytes(record.signature_png), canonical_pieces(record),
+        _JSON.encode(facts), b"", canonical_pieces(record),  # no PNG: it is rendered later (events/documents.py)
         NOTICE_TASK, DELIVERY_TASK, record.signed_at, _JSON.default(record.signed_at), lock_timeout_setting(),
     ]
     with connection.cursor() as cursor:

@@ -29,7 +29,7 @@ from events.rules import is_eligible, refund_amount, signups_open
 from events.services import signup_place
 from events.services.payments import refund_locked
 from events.services.places import event_places_refresh, release_overdue_locked
-from events.signature import signature_prepare
+from events.signature import signature_validate
 from guardians import leavers
 from guardians.errors import PermissionMissing, StudentHasLeft
 from guardians.models import GuardianLink
@@ -113,7 +113,7 @@ def signup_sign(
     name = " ".join(typed_name.split())
     if not 2 <= len(name) <= 160:
         raise TypedNameInvalid()
-    drawn = signature_prepare(signature)  # rendering is slow: do it before taking any lock
+    strokes = signature_validate(signature)  # rendered to a PNG later, off this request (events/documents.py)
     for attempt in range(PLACE_ATTEMPTS):
         now = clock.now()
         event = _open_event(event_id, school_id=link.student.school_id)
@@ -148,8 +148,7 @@ def signup_sign(
                 form_version=form,
                 form_hash=form.content_hash,
                 answers=cleaned,
-                signature_strokes=drawn.strokes,
-                signature_png=drawn.png,
+                signature_strokes=strokes,
                 typed_name=name,
                 statement=form.content["statement"],
                 signed_at=now,

@@ -1,5 +1,5 @@
 """Consent evidence holds up: records are append-only in PostgreSQL, any change behind the application's back
-is found by the verify endpoint and the nightly task, and the signed PDF is reproduced byte for byte."""
+is found by the verify endpoint and the nightly task, and the signed PDF is rendered the same byte for byte."""
 
 import hashlib
 import json
@@ -11,6 +11,7 @@ from core.models import Notification
 from events.chain import record_hash
 from events.models import ConsentFormVersion, ConsentRecord
 from events.pdf import consent_pdf
+from events.signature import signature_render
 from events.tasks import verify_consent_chains
 from tests.events.conftest import family, make_event, sign
 from tests.helpers import assert_problem
@@ -98,10 +99,11 @@ def test_postgres_refuses_to_edit_or_delete_consent_evidence(signed):
                 attempt()
 
 
-def test_the_consent_pdf_is_reproduced_byte_for_byte(world, client_for, signed):
+def test_the_consent_pdf_is_rendered_the_same_byte_for_byte(world, client_for, signed):
     record = ConsentRecord.objects.get(sequence=1)
-    first = consent_pdf(record)
-    again = consent_pdf(ConsentRecord.objects.get(pk=record.pk))
+    png = signature_render(record.signature_strokes)
+    first = consent_pdf(record, signature_png=png)
+    again = consent_pdf(ConsentRecord.objects.get(pk=record.pk), signature_png=png)
     assert first.startswith(b"%PDF")
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(again).hexdigest()
     assert record.signed_at.strftime("D:%Y%m%d%H%M%S").encode() in first

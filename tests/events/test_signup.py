@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from events.chain import consent_chain_verify
-from events.models import GENESIS_HASH, ConsentRecord, Signup
+from events.models import GENESIS_HASH, ConsentDocument, ConsentRecord, Signup
 from tests.events.conftest import FORM, SIGNATURE, family, make_event, sign
 from tests.factories import GuardianLinkFactory, StudentFactory
 from tests.helpers import assert_problem
@@ -20,7 +20,7 @@ def _nothing_written():
     assert ConsentRecord.objects.count() == 0
 
 
-def test_signing_stores_the_strokes_the_png_and_the_evidence(world, client_for):
+def test_signing_stores_the_strokes_and_the_evidence_and_renders_nothing(world, client_for):
     event = make_event(world.admin)
 
     response = sign(client_for(world.link.guardian.user), event, world.student.pk)
@@ -32,8 +32,10 @@ def test_signing_stores_the_strokes_the_png_and_the_evidence(world, client_for):
     assert body["payment_due_at"] == event.signup_deadline.isoformat().replace("+00:00", "Z")
     record = ConsentRecord.objects.get()
     assert body["consent_id"] == record.pk
-    assert bytes(record.signature_png).startswith(b"\x89PNG\r\n\x1a\n")
     assert record.signature_strokes == SIGNATURE
+    # The PNG and the PDF are rendered after the answer (events/documents.py), not in the record.
+    assert (bytes(record.signature_png), record.signature_png_sha256) == (b"", "")
+    assert not ConsentDocument.objects.exists()
     assert record.guardian == world.link.guardian and record.link == world.link and record.student == world.student
     assert record.form_version == event.consent_form and record.form_hash == event.consent_form.content_hash
     assert record.answers == {"allergies": "Peanuts (EpiPen in bag)", "photo_ok": True, "lunch": "packed"}
@@ -223,10 +225,10 @@ def test_the_consent_can_be_read_by_the_family_and_medical_staff_only(world, cli
 
 
 def test_the_same_strokes_render_the_same_png():
-    from events.signature import signature_prepare
+    from events.signature import signature_render, signature_validate
 
-    first, again = signature_prepare(SIGNATURE), signature_prepare(SIGNATURE)
-    assert first.png == again.png and first.png.startswith(b"\x89PNG")
+    first, again = signature_render(signature_validate(SIGNATURE)), signature_render(signature_validate(SIGNATURE))
+    assert first == again and first.startswith(b"\x89PNG")
 
 
 def test_more_places_go_to_the_waitlist_at_once(world, client_for):

@@ -2369,7 +2369,7 @@ export interface paths {
         };
         /**
          * Download the signed consent (PDF)
-         * @description The exact form, the answers, the signature and the evidence. Generated from the record every time, byte for byte the same: its SHA-256 is in the `ETag` and in `document_sha256`.
+         * @description The exact form, the answers, the signature and the evidence. Rendered once from the record, shortly after signing, and stored: every download is the same bytes, and their SHA-256 is in the `ETag` and in `document_sha256`.
          */
         get: operations["consent_pdf"];
         put?: never;
@@ -2389,7 +2389,7 @@ export interface paths {
         };
         /**
          * The drawn signature (PNG)
-         * @description As rendered by the server from the strokes when the guardian signed.
+         * @description As rendered by the server from the strokes the guardian drew, once, and stored.
          */
         get: operations["consent_signature_png"];
         put?: never;
@@ -3304,7 +3304,7 @@ export interface components {
         };
         ConsentRecordOutput: {
             id: number;
-            /** @description Position in the school's consent chain. */
+            /** @description Position in the event's consent chain. */
             sequence: number;
             event_id: number;
             signup_id: number;
@@ -3321,6 +3321,7 @@ export interface components {
             signed_at: string;
             ip_address: string;
             user_agent: string;
+            /** @description SHA-256 of the signature's PNG, as the PDF shows it. */
             signature_png_sha256: string;
             previous_hash: string;
             record_hash: string;
