@@ -20,6 +20,9 @@
 -- which undoes the block's writes (a stock row opened at zero, an account opened, expired holds voided)
 -- and is caught at once; only the code, held in a variable, leaves the function.
 -- Every lock waits at most p_lock_timeout (SET LOCAL; NULL: the session's own): a timeout is SQLSTATE 55P03.
+-- canteen_order_place and canteen_order_change plan their statements, and those of the functions they
+-- call, once per connection (plan_cache_mode = force_generic_plan), as the card charge does: each is a
+-- look-up by key, and a custom plan for every call only cost PostgreSQL CPU (docs/performance.md).
 -- Lines are jsonb arrays of {"item_id", "quantity", "name", "unit_price", "category", "allergens"}, in
 -- the order they are stored (by item id); stock steps read only item_id and quantity.
 
@@ -185,7 +188,7 @@ CREATE OR REPLACE FUNCTION canteen_order_place(
     out_of_stock jsonb,      -- out_of_stock: {"item_id", "name", "remaining"}
     delivery_ids bigint[],   -- webhook deliveries to enqueue after commit
     line_ids bigint[]        -- placed: the lines' ids, in the order of p_lines (the receipt needs no read)
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
     v_total bigint := (SELECT SUM((value->>'unit_price')::bigint * (value->>'quantity')::bigint) FROM jsonb_array_elements(p_lines));
@@ -293,7 +296,7 @@ CREATE OR REPLACE FUNCTION canteen_order_change(
     available bigint,
     conflicts jsonb,
     out_of_stock jsonb
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
     v_total bigint := (SELECT SUM((value->>'unit_price')::bigint * (value->>'quantity')::bigint) FROM jsonb_array_elements(p_lines));

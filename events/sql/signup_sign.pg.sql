@@ -24,6 +24,9 @@
 --     ahead of the waitlist.
 --   * 'already_signed_up', 'waitlist_full': the refusal; nothing is written.
 --
+-- Its statements are planned once per connection (plan_cache_mode = force_generic_plan), as the money
+-- functions' are: each is a look-up by key, and a custom plan for every call only cost CPU.
+--
 -- The record's hash is events/chain.py's: SHA-256(previous_hash || "\n" || canonical JSON of the
 -- record). The caller sends that JSON in three pieces, cut where the sequence and the sign-up's id go
 -- (only known here, under the lock): p_canonical = [before the sequence, between, after the id].
@@ -62,7 +65,7 @@ CREATE OR REPLACE FUNCTION events_signup_sign(
     notice_job_id bigint,
     delivery_ids bigint[],
     delivery_job_ids bigint[]
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_event events_event%ROWTYPE;
     v_link guardians_guardianlink%ROWTYPE;
