@@ -1,9 +1,9 @@
 """A consent's documents: the signature's PNG and the consent PDF, rendered once from the record and
 stored with their hashes (`ConsentDocument`), off the sign-up's request path.
 
-A sign-up used to render the PNG while the guardian waited (and while 200 families queued on the
-event's lock behind the CPU it took), and every read of the consent laid its PDF out again to quote
-its hash. Now the sign-up stores the strokes the guardian drew and answers, and:
+A sign-up used to render the PNG while the guardian waited, taking CPU from the other families of a
+burst, and every read of the consent laid its PDF out again to quote its hash. Now the sign-up
+stores the strokes the guardian drew and answers, and:
 
 - the beat job `events.tasks.render_consent_documents` renders the documents of records signed more
   than RENDER_AFTER ago, so a burst of sign-ups never shares the CPU with its own documents;

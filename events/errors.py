@@ -133,6 +133,11 @@ class SignatureInvalid(DomainError):
     default_message = "The signature drawing is not valid."
 
 
+class SignatureRemoved(NotFoundError):
+    code = "signature_removed"
+    default_message = "This consent was de-identified after the retention period: its signature was removed."
+
+
 class EventNotFound(NotFoundError):
     code = "event_not_found"
     default_message = "No such event."

@@ -33,6 +33,7 @@ from api.serializers.events import (
 from api.views.events_common import FORM_HASH, SIGNUP_EXAMPLE, TAG_SIGNUPS, client_ip
 from events import selectors, services
 from events.documents import consent_document
+from events.errors import SignatureRemoved
 from events.models import Signup
 from guardians.models import GuardianLink
 from guardians.selectors import active_link, guardian_for_user
@@ -381,18 +382,21 @@ class ConsentSignatureView(_FileView):
         operation_id="consent_signature_png",
         tags=[TAG_SIGNUPS],
         summary="The drawn signature (PNG)",
-        description="As rendered by the server from the strokes the guardian drew, once, and stored.",
+        description="As rendered by the server from the strokes the guardian drew, once, and stored. A consent "
+        "de-identified after the retention period has no signature left: 404 `signature_removed`.",
         responses={
             (200, "image/png"): OpenApiResponse(
                 response=OpenApiTypes.BINARY,
                 description="A PNG image.",
                 examples=[OpenApiExample("PNG", value="(binary PNG)", media_type="image/png", response_only=True)],
             ),
-            **problems(403, 404),
+            **problems(403, 404, {404: ["signature_removed"]}),
         },
     )
     def get(self, request, consent_id: int):
         document = consent_document(_consent(request, consent_id))
+        if not document.signature_png:
+            raise SignatureRemoved()
         response = HttpResponse(bytes(document.signature_png), content_type="image/png")
         response["Cache-Control"] = "private, no-store"
         return response

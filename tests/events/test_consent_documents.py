@@ -21,6 +21,7 @@ from events.tasks import render_consent_documents
 from tests.concurrency import run_concurrently
 from tests.events.conftest import family, make_event, sign
 from tests.events.test_consent_evidence import _tamper
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +135,7 @@ def test_de_identifying_a_leaver_deletes_the_documents_and_a_read_renders_the_de
     document = ConsentDocument.objects.get(record=record)
     assert download.status_code == 200 and download.content == bytes(document.pdf) != bytes(original.pdf)
     assert (bytes(document.signature_png), document.signature_png_sha256) == (b"", "")
+    assert_problem(client_for(world.admin.user).get(f"/api/v1/consents/{record.pk}/signature.png"), 404, "signature_removed")
 
 
 def test_a_record_that_fails_to_render_is_logged_and_the_job_goes_on(two_signed, monkeypatch):

@@ -2389,7 +2389,7 @@ export interface paths {
         };
         /**
          * The drawn signature (PNG)
-         * @description As rendered by the server from the strokes the guardian drew, once, and stored.
+         * @description As rendered by the server from the strokes the guardian drew, once, and stored. A consent de-identified after the retention period has no signature left: 404 `signature_removed`.
          */
         get: operations["consent_signature_png"];
         put?: never;
@@ -16321,7 +16321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Error codes: `not_found` */
+            /** @description Error codes: `not_found`, `signature_removed` */
             404: {
                 headers: {
                     [name: string]: unknown;
