@@ -114,3 +114,13 @@ def sign(client, event: Event, student_id: int, **overrides):
 def family(school: School, **student_fields) -> GuardianLink:
     """Another student of the school with a parent linked."""
     return GuardianLinkFactory(student=StudentFactory(school=school, **{"year_level": 4, "roll_class": "4A", **student_fields}))
+
+
+@pytest.fixture
+def signed(world, client_for) -> Event:
+    """An event two families have signed consent for: `world`'s and another of the school."""
+    event = make_event(world.admin)
+    sign(client_for(world.link.guardian.user), event, world.student.pk)
+    second = family(world.school)
+    sign(client_for(second.guardian.user), event, second.student_id)
+    return event

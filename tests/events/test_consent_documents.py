@@ -19,7 +19,6 @@ from events.pdf import consent_pdf
 from events.signature import signature_render
 from events.tasks import render_consent_documents
 from tests.concurrency import run_concurrently
-from tests.events.conftest import family, make_event, sign
 from tests.events.test_consent_evidence import _tamper
 from tests.helpers import assert_problem
 
@@ -27,12 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_signed(world, client_for):
-    event = make_event(world.admin)
-    sign(client_for(world.link.guardian.user), event, world.student.pk)
-    second = family(world.school)
-    sign(client_for(second.guardian.user), event, second.student_id)
-    return list(ConsentRecord.objects.order_by("pk"))
+def two_signed(signed):
+    """The two consent records of `signed` (tests/events/conftest.py), in the order they were signed."""
+    return list(ConsentRecord.objects.filter(event=signed).order_by("pk"))
 
 
 def test_the_job_renders_the_documents_of_consents_signed_over_a_minute_ago(two_signed):

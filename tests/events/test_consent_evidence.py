@@ -13,19 +13,9 @@ from events.models import ConsentFormVersion, ConsentRecord
 from events.pdf import consent_pdf
 from events.signature import signature_render
 from events.tasks import verify_consent_chains
-from tests.events.conftest import family, make_event, sign
 from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signed(world, client_for):
-    event = make_event(world.admin)
-    sign(client_for(world.link.guardian.user), event, world.student.pk)
-    second = family(world.school)
-    sign(client_for(second.guardian.user), event, second.student_id)
-    return event
 
 
 def _tamper(sql: str, params: list, *, table: str = "events_consentrecord", trigger: str = "events_consentrecord_append_only"):
