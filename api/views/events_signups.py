@@ -1,6 +1,5 @@
 """Guardians sign up (consent with a drawn signature), pay (wallet or card), decline and withdraw; consent documents."""
 
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
