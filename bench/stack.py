@@ -73,7 +73,10 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in self.names:
             log = open(self.log_dir / f"{name}.log", "w")
-            # exec: the shell becomes the process, so its pid is gunicorn's (or celery's) master.
+            # exec: the shell becomes the process, so its pid is gunicorn's (or celery's) master. Its own
+            # process group (to stop it with its children) but this session, as honcho runs the Procfile
+            # (`make run`): Linux shares the CPU between sessions first (autogroups), so a session of its
+            # own would void the worker's lower priority (Procfile, nice).
             self.processes[name] = subprocess.Popen(
                 ["sh", "-c", f"exec {commands[name]}"],
                 cwd=REPO,
@@ -81,7 +84,7 @@ class Stack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                process_group=0,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
