@@ -20,14 +20,13 @@ Two ways to hold a key while the handler runs:
   a request that died is taken over after IDEMPOTENCY_LEASE.
 """
 
-import contextlib
 import functools
 import hashlib
 import json
 import re
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
 
 from api.errors import problem_response
@@ -116,20 +115,34 @@ def idempotent(*, required: bool, atomic: bool = False):
     return decorate
 
 
+# A new record of a running request, in both modes: its columns, and the values a claim gives them.
+_RECORD_COLUMNS = (
+    "caller, key, request_fingerprint, method, path, response_content_type, response_headers, locked_at, created_at, expires_at"
+)
+_RECORD_VALUES = "%(caller)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, '', '{}'::jsonb, %(now)s, %(now)s, %(expires)s"
+
 # The claim of the atomic mode, as one statement: try the key's advisory lock (namespace 1229, "idem";
 # never waited for), see whether the key is taken, and insert the record only when it is free.
 _CLAIM_IN_TRANSACTION = f"""
 WITH gate AS (SELECT pg_try_advisory_xact_lock(1229, hashtext(%(caller)s || ' ' || %(key)s)) AS free),
 existing AS (SELECT id FROM {IdempotencyRecord._meta.db_table} WHERE caller = %(caller)s AND key = %(key)s),
 claimed AS (
-    INSERT INTO {IdempotencyRecord._meta.db_table}
-        (caller, key, request_fingerprint, method, path, response_content_type, response_headers, locked_at, created_at, expires_at)
-    SELECT %(caller)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, '', '{{}}'::jsonb, %(now)s, %(now)s, %(expires)s
+    INSERT INTO {IdempotencyRecord._meta.db_table} ({_RECORD_COLUMNS})
+    SELECT {_RECORD_VALUES}
       FROM gate WHERE gate.free AND NOT EXISTS (SELECT 1 FROM existing)
     ON CONFLICT ON CONSTRAINT idempotency_key_unique_per_caller DO NOTHING
     RETURNING id
 )
 SELECT gate.free, (SELECT id FROM claimed), (SELECT id FROM existing) FROM gate
+"""
+
+# The claim of the other mode: the record, unless the caller's key has one. In autocommit it is its own
+# transaction (no BEGIN and COMMIT round trips); DO NOTHING, not a unique violation, so inside an outer
+# transaction (tests) a taken key aborts nothing and needs no savepoint.
+_CLAIM = f"""
+INSERT INTO {IdempotencyRecord._meta.db_table} ({_RECORD_COLUMNS}) VALUES ({_RECORD_VALUES})
+ON CONFLICT ON CONSTRAINT idempotency_key_unique_per_caller DO NOTHING
+RETURNING id
 """
 
 
@@ -158,16 +171,8 @@ def _run_atomically(view, request, handler, args, kwargs, *, caller: str, key: s
 
 def _claim_in_transaction(*, caller: str, key: str, request):
     """(the new record's id, None) when this request owns the key, or (None, the answer) otherwise."""
-    now = clock.now()
-    params = {
-        "caller": caller,
-        "key": key,
-        "fingerprint": request_fingerprint(request),
-        "method": request.method,
-        "path": request.path[:300],
-        "now": now,
-        "expires": now + settings.IDEMPOTENCY_KEY_TTL,
-    }
+    params = _claim_params(caller=caller, key=key, request=request)
+    now = params["now"]
     with connection.cursor() as cursor:
         cursor.execute(_CLAIM_IN_TRANSACTION, params)
         free, claimed_id, existing_id = cursor.fetchone()
@@ -186,6 +191,8 @@ def _claim_in_transaction(*, caller: str, key: str, request):
     if existing.status_code is None:  # held by a request of the other mode, still running
         return None, _in_progress()
     return None, _replay(existing)
+
+
 def _replayable(view, request, response, *args, **kwargs):
     """What a replay answers: the response itself, or the stand-in it names in `replay_with`. An answer
     carrying a secret shown once (a terminal key) names one, so the secret is never stored here and a
@@ -198,28 +205,28 @@ def _replayable(view, request, response, *args, **kwargs):
     return stand_in
 
 
+def _claim_params(*, caller: str, key: str, request) -> dict:
+    now = clock.now()
+    return {
+        "caller": caller,
+        "key": key,
+        "fingerprint": request_fingerprint(request),
+        "method": request.method,
+        "path": request.path[:300],
+        "now": now,
+        "expires": now + settings.IDEMPOTENCY_KEY_TTL,
+    }
+
+
 def _claim(*, caller: str, key: str, request):
     """Return (record, None) when this request owns the key, or (None, response) otherwise."""
-    fingerprint = request_fingerprint(request)
-    now = clock.now()
-    try:
-        # In autocommit one INSERT is its own transaction: BEGIN/COMMIT would be two more round trips.
-        # Inside an outer transaction (tests) a savepoint keeps a duplicate from aborting it.
-        record = IdempotencyRecord(
-            caller=caller,
-            key=key,
-            request_fingerprint=fingerprint,
-            method=request.method,
-            path=request.path[:300],
-            locked_at=now,
-            created_at=now,
-            expires_at=now + settings.IDEMPOTENCY_KEY_TTL,
-        )
-        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-            record.save(force_insert=True)
-        return record, None
-    except IntegrityError:
-        pass
+    params = _claim_params(caller=caller, key=key, request=request)
+    fingerprint, now = params["fingerprint"], params["now"]
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, params)
+        claimed = cursor.fetchone()
+    if claimed is not None:
+        return IdempotencyRecord(pk=claimed[0], caller=caller, key=key, locked_at=now), None
 
     existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
     if existing is not None and existing.expires_at <= now:
