@@ -1,4 +1,4 @@
-"""Start and stop the Procfile's processes (web, worker, beat) and watch the web workers' memory.
+"""Start and stop the Procfile's processes (web, worker, beat, relay) and watch the web workers' memory.
 
 `make run` runs the Procfile with honcho; the benchmark starts the very same
 command lines here, so what is measured is what is deployed.
@@ -59,10 +59,10 @@ def _status_kib(pid: int, field: str) -> int | None:
 class Stack:
     """The Procfile's processes, each in its own process group, logging to files."""
 
-    def __init__(self, *, env: dict[str, str], log_dir: Path, names=("web", "worker", "beat")):
+    def __init__(self, *, env: dict[str, str], log_dir: Path, names: tuple[str, ...] | None = None):
         self.env = {**env, "PATH": f"{REPO / '.venv' / 'bin'}:{env.get('PATH', '')}"}
         self.log_dir = log_dir
-        self.names = names
+        self.names = tuple(procfile()) if names is None else names  # every process type, as deployed
         self.processes: dict[str, subprocess.Popen] = {}
         self.peak_rss_kib: dict[int, int] = {}
         self._watching = threading.Event()
@@ -133,9 +133,9 @@ class Stack:
         return found
 
     def other_rss_mb(self) -> dict[str, float]:
-        """Current RSS of the Celery processes (master and pool children), for the record."""
+        """Current RSS of the Celery processes (master and pool children) and the relay, for the record."""
         found = {}
-        for name in ("worker", "beat"):
+        for name in ("worker", "beat", "relay"):
             process = self.processes.get(name)
             if process is None:
                 continue

@@ -181,10 +181,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
 CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT_SECONDS
-# The outbox relay (core.relay): how often beat runs it, how old a row must be before the relay
-# takes it (the request that wrote it is still sending it), how long sent rows are kept.
+# The outbox relay (core.relay): how long `manage.py relay_outbox` waits for a notification before it
+# looks anyway, how often beat relays too (for when no relay process runs), how long sent rows are kept.
+OUTBOX_RELAY_WAKE_SECONDS = env.float("OUTBOX_RELAY_WAKE_SECONDS", default=5.0)
 OUTBOX_RELAY_INTERVAL_SECONDS = env.float("OUTBOX_RELAY_INTERVAL_SECONDS", default=15.0)
-OUTBOX_RELAY_GRACE_SECONDS = env.float("OUTBOX_RELAY_GRACE_SECONDS", default=10.0)
 OUTBOX_KEEP_SENT_DAYS = env.int("OUTBOX_KEEP_SENT_DAYS", default=7)
 
 # --- Auth -------------------------------------------------------------------

@@ -1,10 +1,14 @@
 """The one way to run a Celery task after a write commits: `enqueue_after_commit("app.tasks.name", *args)`.
 
 The job is a row (`OutboxJob`) written in the caller's transaction, so it exists exactly when the
-write does. After commit we hand it to the broker once, bounded by the Redis socket timeouts; if
-the broker is down or hung the request still succeeds, the row stays unsent and `core.relay`
-sends it when the broker is back. Delivery is therefore at least once: every task enqueued here
+write does. The request never talks to the broker: a trigger on the table notifies at commit
+(core/sql/outbox_notify.pg.sql), and the relay (`manage.py relay_outbox`, core/relay.py) hands the
+new rows to Celery in batches. If the broker is down or hung nothing in the request waits for it;
+the rows stay unsent until it is back. Delivery is therefore at least once: every task enqueued here
 must be safe to run twice (check state first).
+
+Under Celery's eager mode (tests, a shell: `task_always_eager`) there is no broker and no relay, so
+the job runs in this process after the commit instead.
 
 Tasks are named, not imported: a service enqueues its app's task without importing its `tasks`
 module (which imports the service), so there is no import cycle and no import inside a function.
@@ -32,29 +36,33 @@ def enqueue_after_commit(task_name: str, *args) -> None:
         raise TypeError(f"enqueue a task by its registered name, not {task_name!r}")
     task_by_name(task_name)  # an unknown name fails here, in the caller's test, not later in a worker
     job = OutboxJob.objects.create(task=task_name, args=list(args))
-    transaction.on_commit(partial(_send_now, task_name, job.pk, job.args))
+    _run_here_when_eager(task_name, job.pk, job.args)
 
 
 def send_after_commit(task_name: str, job_id: int, args: list) -> None:
-    """Hand a job whose outbox row the caller's SQL wrote (a database function, as a sign-up's) to the
-    broker after the current transaction commits (now, outside one), as `enqueue_after_commit` does."""
+    """A job whose outbox row the caller's SQL wrote (a database function, as a sign-up's): the relay
+    sends it after the commit, as it does `enqueue_after_commit`'s."""
     task_by_name(task_name)
-    transaction.on_commit(partial(_send_now, task_name, job_id, list(args)))
+    _run_here_when_eager(task_name, job_id, list(args))
+
+
+def _run_here_when_eager(task_name: str, job_id: int, args: list) -> None:
+    if current_app.conf.task_always_eager:
+        transaction.on_commit(partial(_send_now, task_name, job_id, args))
 
 
 def _send_now(task_name: str, job_id: int, args: list) -> None:
+    """Run the job here (eager mode) and mark its row sent."""
     try:
         publish(task_name, job_id, args)
-    except Exception as exc:  # broker down or hung: the row is kept and the relay sends it later
+    except Exception as exc:  # the task failed: its row is kept unsent, as a broker's failure keeps it
         log.warning("outbox_send_deferred", job_id=job_id, task=task_name, error=f"{exc.__class__.__name__}: {exc}"[:300])
         return
-    # A relay may have picked an old row in the meantime; it only takes rows past a grace period.
     with connection.cursor() as cursor:
         cursor.execute(_MARK_SENT, [timezone.now(), job_id])
 
 
-# As SQL, since a QuerySet.update() is compiled afresh each time (core/sql.py says why), and this
-# runs after every write that enqueues a job: each sign-up, each sale with a webhook subscriber.
+# As SQL, since a QuerySet.update() is compiled afresh each time (core/sql.py says why).
 _MARK_SENT = f"UPDATE {OutboxJob._meta.db_table} SET sent_at = %s WHERE id = %s AND sent_at IS NULL"
 
 

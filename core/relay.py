@@ -1,17 +1,23 @@
-"""Sends the outbox rows the after-commit attempt could not (broker down, process killed).
+"""Hands the outbox's rows to Celery: the only way a job written by a request reaches the broker.
 
-Runs from beat every `OUTBOX_RELAY_INTERVAL_SECONDS` and once when a worker starts. Rows are taken
-with `FOR UPDATE SKIP LOCKED`, so several relays never send the same row at once, and only rows
-older than `OUTBOX_RELAY_GRACE_SECONDS`, so a relay does not race the request still sending its own.
+`relay_forever` (`python manage.py relay_outbox`, the Procfile's `relay`) listens on PostgreSQL for
+the notification every insert into the outbox sends at commit (core/sql/outbox_notify.pg.sql) and
+sends what is new, a batch at a time, so requests never spend their time or their CPU on the broker.
+It also looks every `OUTBOX_RELAY_WAKE_SECONDS` without a notification, and beat's `relay_outbox`
+(every `OUTBOX_RELAY_INTERVAL_SECONDS`) and every worker at start-up send whatever is left, for when
+no relay runs. Rows are taken with `FOR UPDATE SKIP LOCKED`, so several relays never send the same
+row at once; a row is marked sent in the transaction that sent it.
 """
 
+import time
 from datetime import timedelta
 
+import psycopg
 import structlog
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from core.jobs import publish
@@ -20,16 +26,16 @@ from core.models import OutboxJob
 
 log = structlog.get_logger("core.relay")
 BATCH = 200
+CHANNEL = "core_outbox"  # core/sql/outbox_notify.pg.sql notifies on it
 
 
-def outbox_relay(*, grace: timedelta | None = None) -> int:
-    """Send every unsent row past the grace period; stop at the first broker failure. Returns how many were sent."""
-    grace = timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS) if grace is None else grace
+def outbox_relay() -> int:
+    """Send every unsent row, oldest first; stop at the first broker failure. Returns how many were sent."""
     sent = 0
     while True:
         with transaction.atomic():
             rows = lock_objects(
-                OutboxJob.objects.filter(sent_at__isnull=True, created_at__lte=timezone.now() - grace), key=True, skip_locked=True, limit=BATCH
+                OutboxJob.objects.filter(sent_at__isnull=True), key=True, skip_locked=True, limit=BATCH
             )
             delivered, failure = _send_batch(rows)
             sent += len(delivered)
@@ -44,6 +50,33 @@ def outbox_relay(*, grace: timedelta | None = None) -> int:
             if sent:
                 log.info("outbox_relayed", sent=sent)
             return sent
+
+
+def relay_forever(*, wake_every: float | None = None, should_stop=lambda: False) -> None:
+    """Send new outbox rows as their notifications arrive, until `should_stop()`; every `wake_every`
+    seconds without one it looks anyway. A database that goes away is waited for, not a crash: the
+    process manager's other processes stay up (honcho stops them all when one exits)."""
+    wake_every = settings.OUTBOX_RELAY_WAKE_SECONDS if wake_every is None else wake_every
+    while not should_stop():
+        try:
+            listener = _listening()
+            while not should_stop():
+                outbox_relay()
+                # Notifications that came while the batch was sent wait in psycopg's backlog: none is lost.
+                for _ in listener.notifies(timeout=wake_every, stop_after=1):
+                    pass
+        except (DatabaseError, psycopg.Error, OSError) as exc:  # notifies() raises psycopg's own errors
+            log.warning("outbox_relay_reconnecting", error=f"{exc.__class__.__name__}: {exc}"[:300])
+            connection.close()
+            time.sleep(wake_every)
+
+
+def _listening():
+    """Django's connection (autocommit) listening on the outbox's channel; its psycopg connection."""
+    connection.close()  # a fresh connection: LISTEN belongs to the session
+    with connection.cursor() as cursor:
+        cursor.execute(f"LISTEN {CHANNEL}")
+    return connection.connection
 
 
 def _send_batch(rows: list[OutboxJob]):

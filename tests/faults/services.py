@@ -82,11 +82,12 @@ def test_database_url() -> str:
 
 
 class CeleryWorker:
-    """`celery worker` (prefork, one child) on the test's database and a given Redis, as the Procfile runs it."""
+    """`celery worker` (prefork, one child) on the test's database and a given Redis, as the Procfile runs it,
+    with the Procfile's `relay` beside it (`manage.py relay_outbox`), which hands it the jobs the tests write."""
 
     def __init__(self, *, redis_url: str, log_path: Path):
         self.redis_url, self.log_path = redis_url, log_path
-        self.process = None
+        self.process = self.relay = None
 
     def start(self) -> "CeleryWorker":
         env = {
@@ -95,7 +96,7 @@ class CeleryWorker:
             "REDIS_URL": self.redis_url,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",  # into the log, counted below
-            "OUTBOX_RELAY_GRACE_SECONDS": "0",
+            "OUTBOX_RELAY_WAKE_SECONDS": "1",
             "LOG_JSON": "false",
             "LOG_LEVEL": "INFO",
         }
@@ -107,6 +108,10 @@ class CeleryWorker:
         )
         wait_for(lambda: "ready." in self.log_path.read_text() or self.process.poll() is not None, timeout=40, what="celery worker")
         assert self.process.poll() is None, self.log_path.read_text()[-3000:]
+        self.relay = subprocess.Popen(
+            [sys.executable, "manage.py", "relay_outbox"],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
         return self
 
     def child_pid(self) -> int:
@@ -115,13 +120,14 @@ class CeleryWorker:
         return int(children[0])
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        for process in (self.relay, self.process):
+            if process and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         if self.process:
             self.log.close()
 
