@@ -2,7 +2,7 @@
 """`make run`: the production process set with the demo data, on the servers in the environment.
 
 Run under scripts/with_services.py, which provides DATABASE_URL and REDIS_URL. In order:
-migrate, seed the demo, start the Procfile (gunicorn, Celery worker and beat) through honcho, wait
+migrate, seed the demo, start the Procfile (gunicorn, Celery worker, beat and the outbox relay) through honcho, wait
 until the web process answers, then print the logins and links, and nothing else: every process's
 output goes to var/log/. Ctrl-C stops the processes (honcho shuts them down), then with_services
 stops the servers.
@@ -102,7 +102,7 @@ def main(argv) -> int:
 
     stack_log = open(logs / "stack.log", "a")
     stop_requested = []
-    # Ctrl-C reaches every process of the terminal's group: honcho stops the web, worker and beat
+    # Ctrl-C reaches every process of the terminal's group: honcho stops the web, worker, beat and relay
     # processes, and this script only waits for it. A SIGTERM (from with_services) is passed on.
     signal.signal(signal.SIGINT, lambda *_: stop_requested.append("SIGINT"))
     stack = subprocess.Popen([sys.executable, "-m", "honcho", "start", "-f", "Procfile", "--no-colour"],
@@ -121,7 +121,7 @@ def main(argv) -> int:
             sys.exit(f"make run: the stack did not start; {logs}/stack.log ends with:\n{tail(logs / 'stack.log')}")
         time.sleep(0.25)
     say(summary.rstrip())
-    say(f"Running: web (gunicorn), Celery worker and beat; logs in {logs}/. Ctrl-C stops everything.")
+    say(f"Running: web (gunicorn), Celery worker, beat and the outbox relay; logs in {logs}/. Ctrl-C stops everything.")
     exit_code = stack.wait()
     return 0 if stop_requested else exit_code  # a requested stop is a clean one
 
