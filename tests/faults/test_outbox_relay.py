@@ -1,5 +1,6 @@
 """The relay (`manage.py relay_outbox`, core/relay.py) hands a job to the broker when the write that made it
-commits, woken by PostgreSQL's notification rather than by its timer; a rolled-back write sends nothing."""
+commits, woken by PostgreSQL's notification rather than by its timer; a rolled-back write sends nothing; a
+relay whose connection is killed reconnects instead of exiting (which would stop `make run`'s whole stack)."""
 
 import threading
 import time
@@ -17,27 +18,36 @@ pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 TIMER = 30.0  # the relay's wake-up without a notification: far longer than the test waits
 
 
-@pytest.fixture
-def relay(broker):
+def _running_relay(broker, *, wake_every: float):
     stop = threading.Event()
 
     def run():
         try:
-            relay_forever(wake_every=TIMER, should_stop=stop.is_set)
+            relay_forever(wake_every=wake_every, should_stop=stop.is_set)
         finally:
             connection.close()  # the thread's own connection, so the test database can be dropped
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    # Its first job proves it listens: from then on only a notification can wake it within TIMER.
+    # Its first job proves it listens: from then on only a notification (or its timer) wakes it.
     enqueue_after_commit("core.tasks.deliver_notifications", [0])
     wait_for(lambda: OutboxJob.objects.filter(sent_at__isnull=False).exists(), timeout=10, what="the relay's first job")
     yield broker
     stop.set()
     with connection.cursor() as cursor:
         cursor.execute("NOTIFY core_outbox")  # wake it, so it sees the stop
-    thread.join(10)
+    thread.join(10 + wake_every)
     assert not thread.is_alive()
+
+
+@pytest.fixture
+def relay(broker):
+    yield from _running_relay(broker, wake_every=TIMER)
+
+
+@pytest.fixture
+def quick_relay(broker):
+    yield from _running_relay(broker, wake_every=0.5)
 
 
 def test_a_committed_job_reaches_the_broker_at_once_and_is_marked_sent(relay):
@@ -64,4 +74,18 @@ def test_a_rolled_back_write_sends_nothing(relay):
         enqueue_after_commit("core.tasks.deliver_notifications", [2])
     wait_for(lambda: relay.queued() == 2, timeout=5, what="the committed job")
     assert list(OutboxJob.objects.order_by("pk").values_list("args", flat=True)) == [[[0]], [[2]]]
+    assert not OutboxJob.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_a_relay_whose_connection_is_killed_reconnects_and_sends_what_came_meanwhile(quick_relay):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        assert [killed for (killed,) in cursor.fetchall()] == [True]  # the relay's one connection
+
+    enqueue_after_commit("core.tasks.deliver_notifications", [3])  # while it reconnects
+
+    wait_for(lambda: quick_relay.queued() == 2, timeout=10, what="the job sent after the reconnect")
     assert not OutboxJob.objects.filter(sent_at__isnull=True).exists()
