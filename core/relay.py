@@ -29,8 +29,11 @@ BATCH = 200
 CHANNEL = "core_outbox"  # core/sql/outbox_notify.pg.sql notifies on it
 
 
-def outbox_relay() -> int:
-    """Send every unsent row, oldest first; stop at the first broker failure. Returns how many were sent."""
+def outbox_relay(*, log_sent: bool = True) -> int:
+    """Send every unsent row, oldest first; stop at the first broker failure. Returns how many were sent.
+
+    `log_sent`: say how many were sent. The beat's and a starting worker's relays do, since a row they
+    find is one the relay process did not send; the relay process, which sends every job, does not."""
     sent = 0
     while True:
         with transaction.atomic():
@@ -47,7 +50,7 @@ def outbox_relay() -> int:
             log.warning("outbox_relay_stopped", sent=sent, job_id=failure[0].pk, error=failure[1])
             return sent
         if len(rows) < BATCH:
-            if sent:
+            if sent and log_sent:
                 log.info("outbox_relayed", sent=sent)
             return sent
 
@@ -61,7 +64,7 @@ def relay_forever(*, wake_every: float | None = None, should_stop=lambda: False)
         try:
             listener = _listening()
             while not should_stop():
-                outbox_relay()
+                outbox_relay(log_sent=False)
                 # Notifications that came while the batch was sent wait in psycopg's backlog: none is lost.
                 for _ in listener.notifies(timeout=wake_every, stop_after=1):
                     pass
