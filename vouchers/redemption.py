@@ -137,11 +137,10 @@ def voucher_preview(*, terminal: Terminal, credential: Credential) -> Preview:
 
 @dataclass(frozen=True)
 class Redeemed:
-    """A new redemption comes with its receipt's lines; a replayed one is read again by the caller."""
+    """A new redemption comes with its receipt's lines (`receipt_lines`); a replayed one is read again by the caller."""
 
     redemption: Redemption
     replayed: bool = False
-    lines: list[RedemptionLine] | None = None
 
 
 def voucher_redeem(
@@ -202,7 +201,8 @@ def voucher_redeem(
         for voucher_id in decided.voucher_ids:
             reserves.reserve_release_enqueue(voucher_id)
     redemption, lines = _receipt(decided, found, terminal=terminal, amount=amount, description=description, reference=reference)
-    return Redeemed(redemption, lines=lines)
+    setattr(redemption, Redemption.RECEIPT_LINES, lines)
+    return Redeemed(redemption)
 
 
 def _receipt(

@@ -3,7 +3,7 @@ merchant its own redemptions and settlements, an administrator the programs they
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from core import roles
 from guardians.models import User
@@ -70,7 +70,9 @@ def approvals_of_merchant(merchant: Merchant) -> QuerySet[ProviderApproval]:
 
 
 def redemptions_of_merchant(merchant: Merchant) -> QuerySet[Redemption]:
-    return Redemption.objects.filter(merchant=merchant).select_related("program").prefetch_related("lines__voucher")
+    """With each one's `receipt_lines` (and their vouchers), as a new redemption carries them (vouchers/redemption.py)."""
+    lines = Prefetch("lines", queryset=RedemptionLine.objects.select_related("voucher"), to_attr=Redemption.RECEIPT_LINES)
+    return Redemption.objects.filter(merchant=merchant).select_related("program").prefetch_related(lines)
 
 
 def settlements_of_merchant(merchant: Merchant) -> QuerySet[Settlement]:

@@ -18,6 +18,7 @@ from vouchers.models import (
     BeneficiaryKind,
     BulkIssueJob,
     ExpiryRule,
+    Redemption,
     Settlement,
     UseRule,
     VoucherState,
@@ -456,14 +457,7 @@ class VoucherRedemptionOutput(serializers.Serializer):
     void_until = serializers.SerializerMethodField(help_text="Until when the terminal may void it.")
     voided_at = serializers.DateTimeField(allow_null=True)
     settlement_id = serializers.IntegerField(allow_null=True)
-    lines = serializers.SerializerMethodField()
-
-    @extend_schema_field(VoucherRedemptionLineOutput(many=True))
-    def get_lines(self, redemption) -> list:
-        """A new redemption's lines come as context["lines"], read with it (vouchers/queries.py); a
-        listed one's are prefetched with the list."""
-        lines = self.context["lines"] if "lines" in self.context else redemption.lines.all()
-        return VoucherRedemptionLineOutput(lines, many=True).data
+    lines = VoucherRedemptionLineOutput(many=True, source=Redemption.RECEIPT_LINES)
 
     def get_void_until(self, redemption) -> datetime:
         return serializers.DateTimeField().to_representation(redemption.created_at + settings.VOUCHER_VOID_WINDOW)

@@ -19,6 +19,7 @@ from api.schema import (
     IDEMPOTENCY_REQUIRED_PROBLEMS,
     problems,
 )
+from api.serializers.built_once import rendered, validated
 from api.serializers.canteen import (
     CounterSaleInput,
     CounterSaleOutput,
@@ -374,16 +375,15 @@ class CounterSaleView(APIView):
     # One commit: the sale only reads before its one-statement charge (wallet/card_charge.py).
     @idempotent(required=True, atomic=True)
     def post(self, request):
-        data = CounterSaleInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        sale = validated(CounterSaleInput, request.data)
         approved, priced = counter.counter_sale(
             terminal=request.auth_terminal,
-            card_identifier=data.validated_data["card_identifier"],
-            lines=_lines(data.validated_data["items"]),
+            card_identifier=sale["card_identifier"],
+            lines=_lines(sale["items"]),
             idempotency_key=request.headers["Idempotency-Key"],
         )
         student = approved.charge.student
-        sale = {
+        receipt = {
             "charge_id": approved.charge.pk,
             "status": approved.status,
             "amount": approved.charge.amount,
@@ -395,5 +395,5 @@ class CounterSaleView(APIView):
             "student_first_name": student.first_name,
             "student_last_initial": student.last_name[:1],
         }
-        return Response(CounterSaleOutput(sale).data, status=status.HTTP_201_CREATED)
+        return Response(rendered(CounterSaleOutput, receipt), status=status.HTTP_201_CREATED)
 

@@ -17,6 +17,7 @@ from api.schema import (
     IDEMPOTENCY_REQUIRED_PROBLEMS,
     problems,
 )
+from api.serializers.built_once import rendered, validated
 from api.serializers.cards import (
     CardChargeInput,
     CardChargeOutput,
@@ -268,12 +269,12 @@ class TerminalChargeView(GenericAPIView):
     )
     @idempotent(required=True, atomic=True)
     def post(self, request):
-        data = CardChargeInput(data=request.data)
-        data.is_valid(raise_exception=True)
         approved = cards.card_charge(
-            terminal=request.auth_terminal, idempotency_key=request.headers["Idempotency-Key"], **data.validated_data
+            terminal=request.auth_terminal,
+            idempotency_key=request.headers["Idempotency-Key"],
+            **validated(CardChargeInput, request.data),
         )
-        return Response(CardChargeOutput(approved).data, status=status.HTTP_201_CREATED)
+        return Response(rendered(CardChargeOutput, approved), status=status.HTTP_201_CREATED)
 
 
 class TerminalRefundView(APIView):

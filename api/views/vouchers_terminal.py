@@ -18,6 +18,7 @@ from api.schema import (
     IDEMPOTENCY_REQUIRED_PROBLEMS,
     problems,
 )
+from api.serializers.built_once import rendered, validated
 from api.serializers.vouchers import (
     VoucherCredentialInput,
     VoucherMerchantBalanceOutput,
@@ -210,9 +211,7 @@ class VoucherRedemptionListView(LookupThrottledMixin, GenericAPIView):
     )
     @idempotent(required=True, atomic=True)
     def post(self, request):
-        data = VoucherRedeemInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = validated(VoucherRedeemInput, request.data)
         redeemed = guarded_lookup(
             request,
             lambda: voucher_redeem(
@@ -225,11 +224,8 @@ class VoucherRedemptionListView(LookupThrottledMixin, GenericAPIView):
             ),
         )
         # A new redemption comes back with its lines and vouchers; a replay is read again.
-        if redeemed.replayed:
-            output = VoucherRedemptionOutput(_redemption(request.auth_terminal.merchant, redeemed.redemption.pk))
-        else:
-            output = VoucherRedemptionOutput(redeemed.redemption, context={"lines": redeemed.lines})
-        return Response(output.data, status=status.HTTP_201_CREATED)
+        redemption = _redemption(request.auth_terminal.merchant, redeemed.redemption.pk) if redeemed.replayed else redeemed.redemption
+        return Response(rendered(VoucherRedemptionOutput, redemption), status=status.HTTP_201_CREATED)
 
 
 class VoucherRedemptionVoidView(APIView):

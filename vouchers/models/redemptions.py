@@ -58,6 +58,10 @@ class Redemption(models.Model):
     """One payment at a merchant with one or more (stacked) vouchers: one ledger transaction,
     program funding -> merchant payable, for the amount actually used."""
 
+    # Where a receipt finds its lines (with their vouchers), as a list on the instance: a new redemption's
+    # come from its call's answer (vouchers/redemption.py), a listed one's from the selector's prefetch.
+    RECEIPT_LINES = "receipt_lines"
+
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="redemptions")
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="voucher_redemptions")
     terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="voucher_redemptions")

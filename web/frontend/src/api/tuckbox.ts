@@ -5552,7 +5552,7 @@ export interface components {
             /** Format: date-time */
             voided_at: string | null;
             settlement_id: number | null;
-            readonly lines: components["schemas"]["VoucherRedemptionLineOutput"][];
+            lines: components["schemas"]["VoucherRedemptionLineOutput"][];
         };
         VoucherSettlementOutput: {
             id: number;
