@@ -122,17 +122,16 @@ class StudentOrderListView(GenericAPIView):
     )
     @idempotent(required=True, atomic=True)
     def post(self, request, student_id: int):
-        data = OrderPlaceInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        placing = validated(OrderPlaceInput, request.data)
         order = orders.order_place(
             link=guardian_link(request, student_id),
-            service_date=data.validated_data["service_date"],
-            period_id=data.validated_data["period_id"],
-            lines=_lines(data.validated_data["items"]),
-            note=data.validated_data["note"],
+            service_date=placing["service_date"],
+            period_id=placing["period_id"],
+            lines=_lines(placing["items"]),
+            note=placing["note"],
             reference=ledger_reference("canteen_order", request),
         )
-        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)  # it comes with its lines, hold, student and period
+        return Response(rendered(OrderOutput, order), status=status.HTTP_201_CREATED)  # it comes with its lines, hold, student and period
 
 
 class OrderDetailView(APIView):
@@ -175,15 +174,14 @@ class OrderDetailView(APIView):
     @idempotent(required=True, atomic=True)
     def put(self, request, order_id: int):
         order = _visible_order(request, order_id)
-        data = OrderChangeInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        items = validated(OrderChangeInput, request.data)["items"]
         order = orders.order_change(
             link=guardian_link(request, order.student_id),
             order=order,
-            lines=_lines(data.validated_data["items"]),
+            lines=_lines(items),
             reference=ledger_reference("canteen_order", request),
         )
-        return Response(OrderOutput(order).data)  # it comes with its lines, hold, student and period
+        return Response(rendered(OrderOutput, order))  # it comes with its lines, hold, student and period
 
 
 class OrderCancelView(APIView):

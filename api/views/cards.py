@@ -107,11 +107,10 @@ def _card_transfer_view(kind: str, to_card: bool, summary: str, request_example:
         )
         @idempotent(required=True, atomic=True)
         def post(self, request, student_id: int):
-            data = CardFundInput(data=request.data)
-            data.is_valid(raise_exception=True)
+            amount = validated(CardFundInput, request.data)["amount"]
             link = _money_link(request, student_id)
-            moved = card_transfer(link=link, amount=data.validated_data["amount"], reference=ledger_reference(kind, request), to_card=to_card)
-            return Response(CardTransferOutput(moved).data, status=status.HTTP_201_CREATED)
+            moved = card_transfer(link=link, amount=amount, reference=ledger_reference(kind, request), to_card=to_card)
+            return Response(rendered(CardTransferOutput, moved), status=status.HTTP_201_CREATED)
 
     CardTransferView.__name__ = f"{kind.title().replace('_', '')}View"
     return CardTransferView
