@@ -268,11 +268,8 @@ class TerminalChargeView(GenericAPIView):
     )
     @idempotent(required=True, atomic=True)
     def post(self, request):
-        approved = cards.card_charge(
-            terminal=request.auth_terminal,
-            idempotency_key=request.headers["Idempotency-Key"],
-            **validated(CardChargeInput, request.data),
-        )
+        charge = validated(CardChargeInput, request.data)
+        approved = cards.card_charge(terminal=request.auth_terminal, idempotency_key=request.headers["Idempotency-Key"], **charge)
         return Response(rendered(CardChargeOutput, approved), status=status.HTTP_201_CREATED)
 
 
